@@ -1,0 +1,41 @@
+# crmlab: the front door. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup report test test-all lab bench clean-reports
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[dev,fast]"
+	$(BIN)/python -m ipykernel install --user --name crmlab --display-name "Python (crmlab)" >/dev/null
+	@touch $(STAMP)
+	@echo "crmlab environment ready in $(VENV) (Jupyter kernel: crmlab)"
+
+setup: $(STAMP)  ## create the virtual environment, install crmlab, register the Jupyter kernel
+
+report: $(STAMP)  ## render every notebook on the embedded data into reports/
+	$(BIN)/crmlab render --all
+
+test: $(STAMP)  ## run the test suite (slow cases left out)
+	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+
+test-all: $(STAMP)  ## run every test, the slow ones too
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lab: $(STAMP)  ## start JupyterLab on the project
+	$(BIN)/jupyter lab --notebook-dir=.
+
+bench: $(STAMP)  ## run the benchmarks in bench/ (figures go to bench/results/)
+	$(BIN)/python bench/run_all.py
+
+clean-reports:  ## delete rendered reports
+	rm -rf reports/*/ reports/index.html
