@@ -76,6 +76,7 @@ class ColumnMap:
     cancel_prefix: str | None = None
     date_format: str | None = None
     dayfirst: bool = False
+    optional: frozenset[str] = frozenset()
     path: Path | None = field(default=None, compare=False)
 
 
@@ -95,7 +96,10 @@ PRESETS: dict[str, ColumnMap] = {
         path=config.ONLINE_RETAIL,
     ),
     # Already canonical (what crmlab itself writes, or a hand-made table).
-    "canonical": ColumnMap(columns={c: c for c in CANONICAL if c not in ("amount", "is_cancellation")}),
+    "canonical": ColumnMap(
+        columns={c: c for c in CANONICAL if c != "is_cancellation"},
+        optional=frozenset(CANONICAL) - set(REQUIRED),
+    ),
 }
 
 
@@ -333,17 +337,21 @@ def _to_id(raw: pd.Series) -> pd.Series:
 
 
 def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> pd.DataFrame:
-    cols = cmap.columns
+    cols = {k: v for k, v in cmap.columns.items() if v in raw.columns or k not in cmap.optional}
     missing = [f"{canon} (from {src!r})" for canon, src in cols.items() if src not in raw.columns]
     need = [c for c in REQUIRED if c not in cols]
     if "amount" not in cols and not {"quantity", "unit_price"} <= set(cols):
-        need.append("amount, or quantity and unit_price")
+        need += [c for c in ("quantity", "unit_price") if c not in cols]
     if need:
+        src = [cmap.columns.get(c, c) for c in need]
         raise DataError(
-            f"no source column is mapped to {', '.join(need)}",
+            f"missing required column(s): {', '.join(src)}"
+            + (" (or one 'amount' column)" if {"quantity", "unit_price"} & set(need) else ""),
             file=file,
-            expected=f"a mapping for {', '.join(REQUIRED)} and amount or quantity+unit_price",
-            fix="pass columns={'customer_id': 'YourCustomerColumn', ...} or a preset",
+            column=src[0],
+            expected=f"columns for {', '.join(REQUIRED)} and amount or quantity+unit_price",
+            fix=f"the file has {', '.join(map(repr, list(raw.columns)[:20]))}; "
+            "pass columns={'customer_id': 'YourCustomerColumn', ...} or a preset",
         )
     if missing:
         raise DataError(
@@ -665,3 +673,62 @@ def load_groceries(path: str | Path | None = None) -> list[list[str]]:
     if not baskets:
         raise DataError("the file has no baskets", file=path, expected="one basket a line")
     return baskets
+
+
+# ---------------------------------------------------------------------------------- integration
+
+
+def combine_channels(sources: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Stack canonical tables from several channels, labelling each row's ``channel``.
+
+    ``combine_channels({"online": web_tx, "store": pos_tx})``. Order numbers are prefixed
+    with the channel where two channels use the same number, so orders never merge across
+    channels by accident.
+    """
+    if not sources:
+        raise ParameterError("no channels given", expected="a dict {channel name: transactions}")
+    frames = []
+    seen: set[str] = set()
+    for name, df in sources.items():
+        missing = [c for c in REQUIRED if c not in df.columns]
+        if missing:
+            raise DataError(f"channel {name!r} is not a canonical table: missing {missing}",
+                            expected="output of load_transactions")
+        f = df.copy()
+        f["channel"] = pd.Series(name, index=f.index, dtype="string")
+        ids = set(f["order_id"].dropna().unique())
+        if ids & seen:
+            f["order_id"] = (name + ":" + f["order_id"]).astype("string")
+        seen |= set(f["order_id"].dropna().unique())
+        frames.append(f)
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["source"] = " + ".join(f"{k}: {v.attrs.get('source', '?')}" for k, v in sources.items())
+    return out
+
+
+def unify_identities(tx: pd.DataFrame, id_map: pd.DataFrame, *, source_col: str = "source_id",
+                     master_col: str = "customer_id") -> pd.DataFrame:
+    """One customer, one identity: map channel-specific IDs to a master customer ID.
+
+    ``id_map`` has one row per known link (e.g. loyalty card number -> web account), columns
+    ``source_id`` and ``customer_id``. IDs absent from the map keep their own value. The
+    original ID is kept in ``source_customer_id``. A source ID linked to two different
+    master IDs is an error, since the merge would be ambiguous.
+    """
+    for c in (source_col, master_col):
+        if c not in id_map.columns:
+            raise DataError(f"identity map has no {c!r} column", column=c,
+                            expected=f"columns {source_col!r} and {master_col!r}")
+    links = id_map[[source_col, master_col]].dropna().astype("string").drop_duplicates()
+    dup = links[links[source_col].duplicated(keep=False)]
+    if len(dup):
+        first = dup.iloc[0]
+        raise DataError("a source ID is linked to more than one customer", column=source_col,
+                        row=int(dup.index[0]) + 2, value=str(first[source_col]),
+                        fix="keep one link per source ID in the identity map")
+    mapping = pd.Series(links[master_col].to_numpy(), index=links[source_col].to_numpy())
+    out = tx.copy()
+    out["source_customer_id"] = tx["customer_id"]
+    mapped = tx["customer_id"].map(mapping)
+    out["customer_id"] = mapped.fillna(tx["customer_id"]).astype("string")
+    return out

@@ -110,7 +110,7 @@ def segment_of(r_score: Any, fm_score: Any) -> Any:
     r = np.asarray(r_score, dtype=int)
     fm = np.asarray(fm_score, dtype=int)
     names = np.asarray(SEGMENTS, dtype=object)[SEGMENT_GRID[r - 1, fm - 1]]
-    return names if names.ndim else str(names)
+    return names if np.ndim(names) else str(names)
 
 
 def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
