@@ -564,6 +564,26 @@ def clean(
     return CleanResult(data, pd.DataFrame(rows))
 
 
+def before(tx: pd.DataFrame, as_of: str | pd.Timestamp | None) -> pd.DataFrame:
+    """Order lines strictly before ``as_of`` (all of them when ``as_of`` is None or empty).
+
+    A dated run sees the data as it was on that day, so two runs can be compared.
+    """
+    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
+        return tx
+    try:
+        ts = pd.Timestamp(as_of)
+    except (ValueError, TypeError):
+        raise ParameterError("as_of is not a date", value=as_of, expected="YYYY-MM-DD") from None
+    if tx.empty or ts <= tx["order_ts"].min():
+        first = None if tx.empty else tx["order_ts"].min().date()
+        raise DataError(f"no transactions before as_of={ts.date()}", value=str(as_of),
+                        expected=f"a date after the first order ({first})")
+    out = tx[tx["order_ts"] < ts].reset_index(drop=True)
+    out.attrs = dict(tx.attrs)
+    return out
+
+
 # ---------------------------------------------------------------------------------- quality
 
 

@@ -182,6 +182,22 @@ class RFMResult(Result):
         return d
 
 
+def plot_segments(result: RFMResult, ax: Any = None):
+    """Share of customers and share of revenue per segment, side by side; returns the Axes."""
+    from crmlab.plots import get_ax
+
+    ax = get_ax(ax, (8, 4.5))
+    s = result.summary.iloc[::-1]
+    y = np.arange(len(s))
+    ax.barh(y - 0.2, s["customer_share"] * 100, height=0.4, label="% of customers", color="#9ecae1")
+    ax.barh(y + 0.2, s["revenue_share"].fillna(0) * 100, height=0.4, label="% of revenue", color="#08519c")
+    ax.set_yticks(y, s.index)
+    ax.set_xlabel("percent")
+    ax.set_title("RFM segments: size and value")
+    ax.legend(loc="lower right")
+    return ax
+
+
 def rfm(
     tx: pd.DataFrame,
     as_of: str | pd.Timestamp | None = None,
