@@ -41,7 +41,7 @@ import html
 import math
 import warnings
 from collections.abc import Iterable, Mapping
-from itertools import combinations
+from itertools import chain, combinations
 from typing import Any
 
 import numpy as np
@@ -455,9 +455,11 @@ class _Baskets:
 
 
 def _matrix(basket_codes: np.ndarray, item_codes: np.ndarray, n_baskets: int, n_items: int) -> sparse.csr_matrix:
-    key = np.unique(basket_codes.astype(np.int64) * n_items + item_codes)
-    rows, cols = key // n_items, key % n_items
-    return sparse.csr_matrix((np.ones(len(key), dtype=np.int8), (rows, cols)), shape=(n_baskets, n_items))
+    X = sparse.csr_matrix((np.ones(len(basket_codes), dtype=np.int32), (basket_codes, item_codes)),
+                          shape=(n_baskets, n_items))
+    X.sum_duplicates()  # an item bought twice in a basket counts once
+    X.data = np.ones(len(X.data), dtype=np.int8)
+    return X
 
 
 def _item_column(frame: pd.DataFrame, level: str) -> str:
@@ -507,19 +509,20 @@ def _baskets_from(transactions: Any, level: str, basket: str) -> _Baskets:
         raise DataError("transactions must be a DataFrame of order lines or a list of baskets",
                         value=type(transactions).__name__,
                         expected="a DataFrame with order_id and product_id, or a list of lists of items")
-    baskets = [b for b in transactions]
-    lengths = np.empty(len(baskets), dtype=np.int64)
-    flat: list = []
-    for k, b in enumerate(baskets):
-        if isinstance(b, (str, bytes)) or not isinstance(b, Iterable):
-            raise DataError("each basket must be a list of items", row=k, value=b,
-                            expected="a list of lists, e.g. [['milk', 'bread'], ['soda']]")
-        b = list(b)
-        lengths[k] = len(b)
-        flat.extend(b)
+    baskets = transactions if isinstance(transactions, list) else list(transactions)
     if len(baskets) == 0:
         raise DataError("the basket list is empty", expected="at least one basket",
                         fix="check the data passed to fit")
+    try:
+        if any(isinstance(b, (str, bytes)) for b in baskets):
+            raise TypeError
+        lengths = np.fromiter(map(len, baskets), dtype=np.int64, count=len(baskets))
+        flat = list(chain.from_iterable(baskets))
+    except TypeError:
+        k = next(i for i, b in enumerate(baskets)
+                 if isinstance(b, (str, bytes)) or not isinstance(b, Iterable) or not hasattr(b, "__len__"))
+        raise DataError("each basket must be a list of items", row=k, value=baskets[k],
+                        expected="a list of lists, e.g. [['milk', 'bread'], ['soda']]") from None
     icodes, labels = pd.factorize(pd.Series(flat, dtype=object), sort=False)
     bcodes = np.repeat(np.arange(len(baskets)), lengths)
     valid = icodes >= 0  # missing items (None/NaN) are dropped
@@ -705,7 +708,7 @@ class BasketModel(Result):
         miner = _MINERS[self.engine_]
         levels = miner(Xf, counts_all[frequent], self.min_count_, self.max_len)
         self._store = _Itemsets(levels, max(1, len(frequent)))
-        self.itemsets_ = self._itemset_frame()
+        self._itemsets_frame = None
         self.rules_ = self._rule_frame(n)
         if len(frequent) and len(self.rules_) == 0 and not self.notes:
             self.notes = (
@@ -723,6 +726,14 @@ class BasketModel(Result):
         top = top.sort_values(["product_id", "n"], ascending=[True, False], kind="stable")
         top = top.drop_duplicates("product_id")
         return dict(zip(top["product_id"], top["product_name"].astype(str)))
+
+    @property
+    def itemsets_(self) -> pd.DataFrame:
+        """Frequent itemsets (built on first use): itemsets, length, count, support."""
+        self._check_fitted()
+        if self._itemsets_frame is None:
+            self._itemsets_frame = self._itemset_frame()
+        return self._itemsets_frame
 
     def _itemset_frame(self) -> pd.DataFrame:
         parts = []
@@ -811,10 +822,14 @@ class BasketModel(Result):
             keep &= ~frame["redundant"].to_numpy()
         if self.significance is not None:
             keep &= frame["p_adjusted"].to_numpy() <= self.significance
+        shown = [str(self.item_names_.get(x, x)) if self.item_names_ else str(x) for x in labels]
+        text = np.array(shown + [""], dtype=object)
+
+        def braces(groups):
+            return ["{" + ", ".join(x) + "}" for grp in groups for x in text[grp].tolist()]
+
+        frame.insert(2, "rule", [a + " => " + c for a, c in zip(braces(ant_rows), braces(con_rows))])
         frame = frame.loc[keep]
-        frame.insert(2, "rule", [
-            f"{_fmt_items(a, self.item_names_)} => {_fmt_items(c, self.item_names_)}"
-            for a, c in zip(frame["antecedents"], frame["consequents"])])
         frame = frame.sort_values(["lift", "confidence", "support", "rule"],
                                   ascending=[False, False, False, True], kind="stable")
         ids = frame.pop("_id").to_numpy()
@@ -852,7 +867,7 @@ class BasketModel(Result):
             "baskets": self.n_baskets_,
             "items": self.n_items_,
             "frequent items": self.n_frequent_items_,
-            "frequent itemsets": len(self.itemsets_),
+            "frequent itemsets": self._store.total(),
             "rules": len(rules),
             "min_support": self.min_support,
             "min_count (baskets)": self.min_count_,
@@ -867,7 +882,7 @@ class BasketModel(Result):
         self._check_fitted()
         return to_jsonable({
             "baskets": self.n_baskets_, "items": self.n_items_,
-            "frequent_items": self.n_frequent_items_, "itemsets": len(self.itemsets_),
+            "frequent_items": self.n_frequent_items_, "itemsets": self._store.total(),
             "rules": len(self.rules_),
             "top_lift": float(self.rules_["lift"].iloc[0]) if len(self.rules_) else None,
         })
