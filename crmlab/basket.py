@@ -1214,7 +1214,7 @@ class SegmentRules(Result):
 
 
 def rules_by_segment(transactions: pd.DataFrame, segment_of: pd.Series, customer: str = "customer_id",
-                     min_baskets: int = 50, **params: Any) -> SegmentRules:
+                     min_baskets: int = 100, **params: Any) -> SegmentRules:
     """Mine rules separately within each customer segment.
 
     Parameters
