@@ -175,12 +175,20 @@ def _mine_mlxtend(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_
         if len(partners) < 2:
             continue
         baskets = Xc.indices[Xc.indptr[i]:Xc.indptr[i + 1]]
-        sub = X[baskets][:, partners]
-        sub = sub[np.asarray(sub.sum(axis=1)).ravel() >= 2]
-        n_sub = sub.shape[0]
+        dense = X[baskets][:, partners].toarray()
+        # a partner extends the item only if it forms a frequent pair with another partner
+        # inside the item's baskets (one small dense product), so the rest are dropped
+        inner = dense.T.astype(np.float32) @ dense.astype(np.float32)
+        np.fill_diagonal(inner, 0)
+        useful = (inner >= min_count).any(axis=0)
+        if useful.sum() < 2:
+            continue
+        partners, dense = partners[useful], dense[:, useful]
+        dense = dense[dense.sum(axis=1) >= 2]
+        n_sub = dense.shape[0]
         if n_sub < min_count:
             continue
-        frame = pd.DataFrame(sub.toarray().astype(bool))
+        frame = pd.DataFrame(dense.astype(bool))
         found = hmine(frame, min_support=(min_count - 0.5) / n_sub,
                       max_len=None if max_len is None else max_len - 1)
         for supp, items in zip(found["support"].to_numpy(), found["itemsets"]):
@@ -938,8 +946,8 @@ class BasketModel(Result):
                 values = list(history)
                 keys = list(range(len(values)))
             cids = pd.Index(keys, name=customer)
-            lengths = np.array([len(list(v)) if not isinstance(v, (list, tuple, set, frozenset)) else len(v)
-                                for v in values], dtype=np.int64)
+            values = [[v] if isinstance(v, str) else list(v) for v in values]
+            lengths = np.array([len(v) for v in values], dtype=np.int64)
             flat = [x for v in values for x in v]
             ccodes = np.repeat(np.arange(len(values)), lengths)
             icodes = self._label_pos.get_indexer(pd.Index(flat, dtype=object)) if flat else np.array([], dtype=np.int64)
