@@ -175,15 +175,17 @@ def _mine_mlxtend(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_
         if len(partners) < 2:
             continue
         baskets = Xc.indices[Xc.indptr[i]:Xc.indptr[i + 1]]
-        dense = X[baskets][:, partners].toarray()
+        sub = X[baskets][:, partners].astype(np.int32)
         # a partner extends the item only if it forms a frequent pair with another partner
-        # inside the item's baskets (one small dense product), so the rest are dropped
-        inner = dense.T.astype(np.float32) @ dense.astype(np.float32)
-        np.fill_diagonal(inner, 0)
-        useful = (inner >= min_count).any(axis=0)
+        # inside the item's baskets (one small sparse product), so the rest are dropped
+        inner = (sub.T @ sub).tocoo()
+        pair = (inner.data >= min_count) & (inner.row != inner.col)
+        useful = np.zeros(len(partners), dtype=bool)
+        useful[inner.row[pair]] = True
         if useful.sum() < 2:
             continue
-        partners, dense = partners[useful], dense[:, useful]
+        partners = partners[useful]
+        dense = sub[:, np.flatnonzero(useful)].toarray()
         dense = dense[dense.sum(axis=1) >= 2]
         n_sub = dense.shape[0]
         if n_sub < min_count:
