@@ -28,7 +28,8 @@ pruning) itself, vectorised, so every engine returns the same rules.
     over the whole one-hot table, cut into small pieces, and it is where plain mlxtend spends
     almost all of its time (its FP-growth builds conditional trees in pure Python).
 ``"pyfim"``
-    Christian Borgelt's C implementation of FP-growth (``pip install crmlab[fast]``).
+    Christian Borgelt's C implementations (``fim``; ``pip install crmlab[fast]``); its Eclat
+    is the fastest of them on retail baskets.
 ``"auto"``
     ``"pyfim"`` when it is installed, else ``"mlxtend"``.
 
@@ -207,7 +208,7 @@ def _mine_mlxtend(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_
 
 
 def _mine_pyfim(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_len: int | None) -> dict:
-    """Frequent itemsets with Borgelt's FP-growth (``fim.fpgrowth``)."""
+    """Frequent itemsets with Borgelt's C library (``fim.eclat``; Borgelt 2012, WIREs DMKD 2:437)."""
     fim = _fim_module()
     n_items = X.shape[1]
     levels: dict[int, tuple[np.ndarray, np.ndarray]] = {
@@ -215,22 +216,28 @@ def _mine_pyfim(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_le
     }
     if n_items < 2 or (max_len is not None and max_len < 2):
         return levels
+    # only baskets with two or more frequent items can hold a frequent pair
+    sizes = np.diff(X.indptr)
     flat = X.indices.tolist()
     ptr = X.indptr.tolist()
-    tracts = [flat[ptr[b]:ptr[b + 1]] for b in range(X.shape[0])]
+    tracts = [flat[ptr[b]:ptr[b + 1]] for b in np.flatnonzero(sizes >= 2).tolist()]
     # fim leaves out item sets made only of items that are in every transaction; one empty
     # transaction avoids that without changing any count (supports are absolute).
     tracts.append([])
     limits = {} if max_len is None else {"zmax": int(max_len)}
-    found = fim.fpgrowth(tracts, target="s", supp=-min_count, zmin=2, report="a", **limits)
-    by_len: dict[int, list] = {}
-    for items, count in found:
-        by_len.setdefault(len(items), []).append((sorted(items), count))
-    for length, rows in by_len.items():
-        levels[length] = (
-            np.array([r for r, _ in rows], dtype=np.int64),
-            np.array([c for _, c in rows], dtype=np.int64),
-        )
+    # Borgelt's Eclat: the fastest of fim's miners on retail baskets (all give the same sets)
+    found = fim.eclat(tracts, target="s", supp=-min_count, zmin=2, report="a", **limits)
+    if not found:
+        return levels
+    sets, counts_found = zip(*found)
+    lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+    flat = np.fromiter(chain.from_iterable(sets), dtype=np.int64, count=int(lengths.sum()))
+    counts_found = np.asarray(counts_found, dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    for length in np.unique(lengths):
+        pick = np.flatnonzero(lengths == length)
+        rows = np.sort(flat[offsets[pick, None] + np.arange(length)], axis=1)
+        levels[int(length)] = (rows, counts_found[pick])
     return levels
 
 
@@ -798,9 +805,16 @@ class BasketModel(Result):
         improvement = conf - general
         p = _fisher_greater(cnt, ac, cc, n)
         p_adj = adjust_pvalues(p, self.correction if self.correction != "none" else "none")
-        labels = np.asarray(self._labels, dtype=object)
-        ants = [tuple(x) for grp in ant_rows for x in labels[grp].tolist()]
-        cons = [tuple(x) for grp in con_rows for x in labels[grp].tolist()]
+        labels = self._labels.to_list()
+
+        def tuples(groups, values):
+            # zip over per-position lists builds the tuples in C
+            out: list = []
+            for grp in groups:
+                out.extend(zip(*[[values[i] for i in grp[:, j].tolist()] for j in range(grp.shape[1])]))
+            return out
+
+        ants, cons = tuples(ant_rows, labels), tuples(con_rows, labels)
         # sparse antecedent / consequent incidence, for offers and assortment
         self._ant_items = self._incidence(ant_rows)
         self._con_items = self._incidence(con_rows)
@@ -833,15 +847,14 @@ class BasketModel(Result):
         if self.significance is not None:
             keep &= frame["p_adjusted"].to_numpy() <= self.significance
         shown = [str(self.item_names_.get(x, x)) if self.item_names_ else str(x) for x in labels]
-        text = np.array(shown + [""], dtype=object)
-
-        def braces(groups):
-            return ["{" + ", ".join(x) + "}" for grp in groups for x in text[grp].tolist()]
-
-        frame.insert(2, "rule", [a + " => " + c for a, c in zip(braces(ant_rows), braces(con_rows))])
+        ant_text = [", ".join(t) for t in tuples(ant_rows, shown)]
+        con_text = [", ".join(t) for t in tuples(con_rows, shown)]
+        frame.insert(2, "rule", ["{" + a + "} => {" + c + "}" for a, c in zip(ant_text, con_text)])
         frame = frame.loc[keep]
-        frame = frame.sort_values(["lift", "confidence", "support", "rule"],
-                                  ascending=[False, False, False, True], kind="stable")
+        # strongest first; ties keep the (engine-independent) itemset order
+        order = np.lexsort((frame["_id"].to_numpy(), -frame["support"].to_numpy(),
+                            -frame["confidence"].to_numpy(), -frame["lift"].to_numpy()))
+        frame = frame.iloc[order]
         ids = frame.pop("_id").to_numpy()
         self._ant_items = self._ant_items[ids]
         self._con_items = self._con_items[ids]
