@@ -596,6 +596,9 @@ class BasketModel(Result):
         Hochberg (1995).
     engine : {"auto", "mlxtend", "pyfim"}, default "mlxtend"
         Itemset miner (see the module docstring); every engine gives the same rules.
+    exclude : list or None, default None
+        Items taken out of every basket before mining: codes that are not products
+        (postage, fees, manual adjustments). Baskets are still counted.
 
     Attributes
     ----------
@@ -629,6 +632,7 @@ class BasketModel(Result):
         significance: float | None = None,
         correction: str = "holm",
         engine: str = "mlxtend",
+        exclude: list | None = None,
     ) -> None:
         self.min_support = min_support
         self.min_confidence = min_confidence
@@ -641,12 +645,13 @@ class BasketModel(Result):
         self.significance = significance
         self.correction = correction
         self.engine = engine
+        self.exclude = exclude
 
     # -- parameters ------------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in (
             "min_support", "min_confidence", "min_lift", "max_len", "max_consequent", "level",
-            "basket", "remove_redundant", "significance", "correction", "engine")}
+            "basket", "remove_redundant", "significance", "correction", "engine", "exclude")}
 
     def _validate(self) -> None:
         _check_fraction("min_support", self.min_support, 0.0, 1.0, low_open=True)
@@ -670,6 +675,10 @@ class BasketModel(Result):
         if self.engine not in ENGINES:
             raise ParameterError("unknown engine", value=self.engine,
                                  expected="one of " + ", ".join(ENGINES))
+        if self.exclude is not None and (isinstance(self.exclude, (str, bytes))
+                                         or not isinstance(self.exclude, Iterable)):
+            raise ParameterError("exclude must be a list of items", value=self.exclude,
+                                 expected="e.g. exclude=['POST', 'DOT']")
 
     # -- fitting ---------------------------------------------------------------------
     def fit(self, transactions: Any) -> "BasketModel":
@@ -705,7 +714,10 @@ class BasketModel(Result):
         self.n_items_ = len(labels)
         self.item_names_ = self._names(frame)
         self.min_count_ = max(1, int(math.ceil(self.min_support * n - 1e-9)))
-        frequent = np.flatnonzero(counts_all >= self.min_count_)
+        eligible = counts_all >= self.min_count_
+        if self.exclude:
+            eligible &= ~labels.isin(list(self.exclude))
+        frequent = np.flatnonzero(eligible)
         # internal item ids: most frequent first
         frequent = frequent[np.argsort(-counts_all[frequent], kind="stable")]
         self.n_frequent_items_ = len(frequent)
@@ -927,6 +939,27 @@ class BasketModel(Result):
                                  expected="one of support, confidence, lift, leverage, conviction, zhangs_metric")
         cols = ["rule", "support", "confidence", "lift", "count"]
         return self.rules_.sort_values([by, "rule"], ascending=[False, True], kind="stable").head(n)[cols].reset_index(drop=True)
+
+    def top_bundles(self, n: int = 5, by: str = "lift") -> pd.DataFrame:
+        """The ``n`` strongest product groups: each itemset once (its rules in either direction
+        collapse into one row), from non-redundant rules, with the group's support and the
+        best rule's confidence and lift."""
+        self._check_fitted()
+        r = self.rules_.loc[~self.rules_["redundant"].astype(bool)] if len(self.rules_) else self.rules_
+        if len(r) == 0:
+            return pd.DataFrame(columns=["items", "support", "count", "best_rule", "confidence", "lift"])
+        names = self.item_names_ or {}
+        group = [tuple(sorted(a + c, key=str)) for a, c in zip(r["antecedents"], r["consequents"])]
+        r = r.assign(_group=group).sort_values([by, "confidence"], ascending=False, kind="stable")
+        r = r.drop_duplicates("_group").head(n)
+        return pd.DataFrame({
+            "items": ["{" + ", ".join(str(names.get(i, i)) for i in g) + "}" for g in r["_group"]],
+            "support": r["support"].to_numpy(),
+            "count": r["count"].to_numpy(),
+            "best_rule": r["rule"].to_numpy(),
+            "confidence": r["confidence"].to_numpy(),
+            "lift": r["lift"].to_numpy(),
+        })
 
     def surprising_rules(self, n: int = 10) -> pd.DataFrame:
         """Rules least expected from the products' popularity: highest leverage among rules that

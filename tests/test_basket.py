@@ -259,6 +259,20 @@ def test_offers_assortment_and_segments_on_sample():
     assert so.table.groupby("customer_id")["segment"].nunique().max() <= 1
 
 
+def test_exclude_and_bundles(groceries):
+    """Excluded items leave every rule but the baskets still count; bundles list each
+    product group once although its rules run both ways."""
+    full = basket.BasketModel(min_support=0.005, min_confidence=0.3).fit(groceries)
+    m = basket.BasketModel(min_support=0.005, min_confidence=0.3, exclude=["whole milk"]).fit(groceries)
+    assert m.n_baskets_ == 9835
+    assert not any("whole milk" in a + c for a, c in zip(m.rules_["antecedents"], m.rules_["consequents"]))
+    kept = [("whole milk" not in a + c) for a, c in zip(full.rules_["antecedents"], full.rules_["consequents"])]
+    assert len(m.rules_) == sum(kept)
+    b = full.top_bundles(10)
+    assert len(b) == 10 and b["items"].is_unique
+    assert b["lift"].is_monotonic_decreasing
+
+
 def test_category_level_and_names(online_retail):
     sample = online_retail[online_retail["order_id"] < "537000"]
     m = basket.BasketModel(min_support=0.05, min_confidence=0.3, level="name").fit(sample)

@@ -11,10 +11,12 @@ SAMPLE = FIXTURES / "online_retail_sample.csv.gz"
 
 def test_market_basket_notebook(run_notebook):
     nb, m = run_notebook("02-market-basket.ipynb", data=str(SAMPLE), min_support=0.03,
-                         segment_min_support=0.05, offers_per_customer=2)
+                         segment_min_support=0.05, offers_per_customer=2,
+                         exclude_items="POST, DOT")
     raw = data.load_transactions(SAMPLE, columns="online_retail")
     lines = data.clean(raw, unknown_customers=False, non_positive_price=False, duplicates=False).data
-    model = basket.BasketModel(min_support=0.03, min_confidence=0.5, max_len=4).fit(lines)
+    model = basket.BasketModel(min_support=0.03, min_confidence=0.5, max_len=4,
+                               exclude=["POST", "DOT"]).fit(lines)
     assert m["baskets"] == model.n_baskets_ == lines["order_id"].nunique()
     assert m["items"] == model.n_items_
     assert m["rules"] == len(model.rules_) > 0
