@@ -152,7 +152,8 @@ def _frequent_pairs(X: sparse.csc_matrix, min_count: int) -> tuple[np.ndarray, n
     return r[order], c[order], k[order]
 
 
-def _mine_mlxtend(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_len: int | None) -> dict:
+def _mine_mlxtend(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_len: int | None,
+                  raw: list | None = None, ids: Mapping | None = None) -> dict:
     """Frequent itemsets with mlxtend's H-Mine, decomposed by item (see module docstring)."""
     from mlxtend.frequent_patterns import hmine  # noqa: PLC0415 - mlxtend lives here only
 
@@ -207,8 +208,14 @@ def _mine_mlxtend(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_
     return levels
 
 
-def _mine_pyfim(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_len: int | None) -> dict:
-    """Frequent itemsets with Borgelt's C library (``fim.eclat``; Borgelt 2012, WIREs DMKD 2:437)."""
+def _mine_pyfim(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_len: int | None,
+                raw: list | None = None, ids: Mapping | None = None) -> dict:
+    """Frequent itemsets with Borgelt's C library (``fim.eclat``; Borgelt 2012, WIREs DMKD 2:437).
+
+    ``raw``: the caller's own basket lists, handed to fim as they are (it recodes items and
+    drops infrequent ones in C) with ``ids`` mapping item labels to column ids; otherwise the
+    baskets are rebuilt from ``X``.
+    """
     fim = _fim_module()
     n_items = X.shape[1]
     levels: dict[int, tuple[np.ndarray, np.ndarray]] = {
@@ -216,11 +223,14 @@ def _mine_pyfim(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_le
     }
     if n_items < 2 or (max_len is not None and max_len < 2):
         return levels
-    # only baskets with two or more frequent items can hold a frequent pair
-    sizes = np.diff(X.indptr)
-    flat = X.indices.tolist()
-    ptr = X.indptr.tolist()
-    tracts = [flat[ptr[b]:ptr[b + 1]] for b in np.flatnonzero(sizes >= 2).tolist()]
+    if raw is not None:
+        tracts = list(raw)
+    else:
+        # only baskets with two or more frequent items can hold a frequent pair
+        sizes = np.diff(X.indptr)
+        flat = X.indices.tolist()
+        ptr = X.indptr.tolist()
+        tracts = [flat[ptr[b]:ptr[b + 1]] for b in np.flatnonzero(sizes >= 2).tolist()]
     # fim leaves out item sets made only of items that are in every transaction; one empty
     # transaction avoids that without changing any count (supports are absolute).
     tracts.append([])
@@ -231,7 +241,10 @@ def _mine_pyfim(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_le
         return levels
     sets, counts_found = zip(*found)
     lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
-    flat = np.fromiter(chain.from_iterable(sets), dtype=np.int64, count=int(lengths.sum()))
+    items = chain.from_iterable(sets)
+    if raw is not None:
+        items = map(ids.__getitem__, items)
+    flat = np.fromiter(items, dtype=np.int64, count=int(lengths.sum()))
     counts_found = np.asarray(counts_found, dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     for length in np.unique(lengths):
@@ -460,7 +473,8 @@ class _Baskets:
     """Baskets as a sparse basket x item incidence matrix with the item labels."""
 
     def __init__(self, matrix: sparse.csr_matrix, labels: pd.Index, basket_ids: pd.Index | None,
-                 excluded_rows: int = 0) -> None:
+                 excluded_rows: int = 0, raw: list | None = None) -> None:
+        self.raw = raw  # the caller's basket lists, when every item in them is a usable label
         self.matrix = matrix
         self.labels = labels
         self.basket_ids = basket_ids
@@ -544,7 +558,7 @@ def _baskets_from(transactions: Any, level: str, basket: str) -> _Baskets:
     bcodes = np.repeat(np.arange(len(baskets)), lengths)
     valid = icodes >= 0  # missing items (None/NaN) are dropped
     X = _matrix(bcodes[valid], icodes[valid], len(baskets), len(labels))
-    return _Baskets(X, pd.Index(labels), None, 0)
+    return _Baskets(X, pd.Index(labels), None, 0, raw=baskets if valid.all() else None)
 
 
 def _fmt_items(items: tuple, names: Mapping | None) -> str:
@@ -726,8 +740,11 @@ class BasketModel(Result):
         self.notes = ()
         if n == 0:
             raise DataError("there are no baskets", expected="at least one basket")
+        if self.n_items_ == 0:
+            raise DataError("the baskets hold no items", expected="baskets with at least one item",
+                            fix="check the item column or the basket lists passed to fit")
         if len(frequent) == 0:
-            top = self.item_counts_.iloc[0] if len(self.item_counts_) else 0
+            top = self.item_counts_.iloc[0]
             self.notes = (
                 f"No item is in {self.min_count_:,} or more of the {n:,} baskets "
                 f"(min_support={self.min_support}); the most common item is in {top:,}. "
@@ -735,7 +752,9 @@ class BasketModel(Result):
             )
         Xf = X[:, frequent].tocsr()
         miner = _MINERS[self.engine_]
-        levels = miner(Xf, counts_all[frequent], self.min_count_, self.max_len)
+        raw = data.raw if not self.exclude else None
+        ids = dict(zip(self._labels, range(len(frequent)))) if raw is not None else None
+        levels = miner(Xf, counts_all[frequent], self.min_count_, self.max_len, raw=raw, ids=ids)
         self._store = _Itemsets(levels, max(1, len(frequent)))
         self._itemsets_frame = None
         self.rules_ = self._rule_frame(n)
@@ -960,6 +979,47 @@ class BasketModel(Result):
             "confidence": r["confidence"].to_numpy(),
             "lift": r["lift"].to_numpy(),
         })
+
+    def families(self, min_lift: float = 5.0, n: int | None = 10) -> pd.DataFrame:
+        """Product families: groups of products linked by rules with lift >= ``min_lift``.
+
+        Every rule links all of its products; a family is a connected group of the graph
+        (so a colour range or a set of matching pieces comes out as one family, not as many
+        pairwise rules). ``lead_product`` is the family's most bought product. Sorted by the
+        number of rules holding the family together.
+        """
+        import networkx as nx  # noqa: PLC0415
+
+        self._check_fitted()
+        r = self.rules_.loc[self.rules_["lift"] >= min_lift] if len(self.rules_) else self.rules_
+        cols = ["family", "lead_product", "products", "items", "rules", "mean_lift", "best_rule"]
+        if len(r) == 0:
+            return pd.DataFrame(columns=cols)
+        g = nx.Graph()
+        for a, c in zip(r["antecedents"], r["consequents"]):
+            items = list(a) + list(c)
+            g.add_nodes_from(items)
+            g.add_edges_from(zip(items[:-1], items[1:]))
+        member = {item: k for k, comp in enumerate(nx.connected_components(g)) for item in comp}
+        fam = np.array([member[a[0]] for a in r["antecedents"]])
+        names = self.item_names_ or {}
+        counts = self.item_counts_
+        rows = []
+        for k in np.unique(fam):
+            sub = r.loc[fam == k]
+            items = sorted((i for i, m in member.items() if m == k), key=lambda i: -counts.get(i, 0))
+            rows.append({
+                "lead_product": str(names.get(items[0], items[0])),
+                "products": len(items),
+                "items": ", ".join(str(names.get(i, i)) for i in items),
+                "rules": len(sub),
+                "mean_lift": float(sub["lift"].mean()),
+                "best_rule": sub["rule"].iloc[0],
+            })
+        out = pd.DataFrame(rows).sort_values(["rules", "products"], ascending=False, kind="stable")
+        out.insert(0, "family", np.arange(1, len(out) + 1))
+        out = out.reset_index(drop=True)
+        return out if n is None else out.head(n)
 
     def surprising_rules(self, n: int = 10) -> pd.DataFrame:
         """Rules least expected from the products' popularity: highest leverage among rules that

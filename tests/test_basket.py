@@ -273,6 +273,19 @@ def test_exclude_and_bundles(groceries):
     assert b["lift"].is_monotonic_decreasing
 
 
+def test_product_families_on_online_retail(online_retail):
+    """The five herb markers (basil, mint, parsley, rosemary, thyme) are bought as a set:
+    at support 0.01 their rules form one family with nothing else in it."""
+    m = basket.BasketModel(min_support=0.01, min_confidence=0.5, exclude=["POST", "DOT"]).fit(online_retail)
+    fam = m.families(min_lift=5.0, n=None)
+    herbs = fam[fam["items"].str.contains("HERB MARKER")]
+    assert len(herbs) == 1
+    assert herbs["products"].iloc[0] == 5
+    assert sorted(herbs["items"].iloc[0].split(", ")) == [
+        f"HERB MARKER {h}" for h in ("BASIL", "MINT", "PARSLEY", "ROSEMARY", "THYME")]
+    assert fam["rules"].sum() == (m.rules_["lift"] >= 5.0).sum()
+
+
 def test_category_level_and_names(online_retail):
     sample = online_retail[online_retail["order_id"] < "537000"]
     m = basket.BasketModel(min_support=0.05, min_confidence=0.3, level="name").fit(sample)
@@ -305,7 +318,7 @@ def test_bad_parameters_raise_parameter_error(params):
         basket.BasketModel(**params).fit(FIVE)
 
 
-@pytest.mark.parametrize("bad", [[], "milk,bread", [["milk"], "bread"], 42,
+@pytest.mark.parametrize("bad", [[], [[], []], "milk,bread", [["milk"], "bread"], 42,
                                  pd.DataFrame({"order_id": [], "product_id": []}),
                                  pd.DataFrame({"order_id": ["1"], "sku": ["x"]})])
 def test_bad_baskets_raise_data_error(bad):
