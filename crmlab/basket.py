@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import html
 import math
-import warnings
 from collections.abc import Iterable, Mapping
 from itertools import chain, combinations
 from typing import Any
@@ -325,18 +324,22 @@ def _squeeze_mask(mask: int, j: int) -> int:
 def _rules_from_itemsets(store: _Itemsets, n_baskets: int, max_consequent: int | None):
     """Every candidate rule A => C with A, C non-empty and A u C frequent.
 
-    Returns per-rule arrays (item rows, consequent mask, counts) and, for each rule, the
-    best confidence of a more general rule with the same consequent (``best_general``),
-    the empty antecedent included (its confidence is the consequent's support).
+    Returns one tuple per (itemset length, consequent positions): the itemset rows, the
+    antecedent and consequent positions, the counts of itemset, antecedent and consequent,
+    the confidence and, per rule, the best confidence of a more general rule with the same
+    consequent (the empty antecedent included: its confidence is the consequent's support).
+    That last figure decides redundancy (Bayardo, Agrawal & Gunopulos 2000).
     """
     out = []
-    best: dict[int, np.ndarray] = {}
+    # best[length][mask]: per itemset of that length, the best confidence of the rule with
+    # consequent positions ``mask`` or of any more general rule with the same consequent
+    best: dict[int, dict[int, np.ndarray]] = {}
     for length in range(2, store.max_len + 1):
         if length not in store.rows:
             break
         rows, cnt = store.rows[length], store.counts[length]
         n_rows = len(rows)
-        best[length] = np.full((n_rows, 1 << length), np.nan)
+        best[length] = {}
         max_c = length - 1 if max_consequent is None else min(max_consequent, length - 1)
         # lookups of all rows with one position removed, shared by every mask
         drop_pos = [store.find(np.delete(rows, j, axis=1)) for j in range(length)]
@@ -353,9 +356,10 @@ def _rules_from_itemsets(store: _Itemsets, n_baskets: int, max_consequent: int |
                 else:
                     for j in apos:
                         sub_mask = _squeeze_mask(mask, j)
-                        general = np.maximum(general, best[length - 1][drop_pos[j], sub_mask])
-                best[length][:, mask] = np.maximum(conf, general)
+                        general = np.maximum(general, best[length - 1][sub_mask][drop_pos[j]])
+                best[length][mask] = np.maximum(conf, general)
                 out.append((length, rows, np.array(apos), np.array(cpos), cnt, ant_cnt, con_cnt, conf, general))
+        best.pop(length - 1, None)  # only the level below is ever looked up
     return out
 
 

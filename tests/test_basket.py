@@ -191,8 +191,8 @@ def _brute_force(baskets, min_count, max_len):
     return out
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_engines_agree_with_brute_force(seed):
+@pytest.mark.parametrize("seed,max_consequent", [(1, 1), (2, 1), (3, None)])
+def test_engines_agree_with_brute_force(seed, max_consequent):
     """Every engine finds exactly the itemsets (and counts) a brute-force count finds, and
     redundancy agrees with checking every more general rule."""
     rng = np.random.default_rng(seed)
@@ -203,11 +203,17 @@ def test_engines_agree_with_brute_force(seed):
     truth = _brute_force(baskets, min_count=6, max_len=9)
     frames = []
     for engine in ENGINES:
-        m = basket.BasketModel(min_support=0.05, min_confidence=0.3, engine=engine).fit(baskets)
+        m = basket.BasketModel(min_support=0.05, min_confidence=0.3, max_consequent=max_consequent,
+                               engine=engine).fit(baskets)
         found = dict(zip(m.itemsets_["itemsets"].map(frozenset), m.itemsets_["count"]))
         assert found == truth
         frames.append(m.rules_)
         n = m.n_baskets_
+        # every split of every frequent itemset that reaches the confidence is a rule
+        expected = {(A, S - A) for S in truth for k in range(1, len(S))
+                    for A in map(frozenset, itertools.combinations(S, k))
+                    if (max_consequent is None or len(S) - k <= max_consequent) and truth[S] / truth[A] >= 0.3}
+        assert rule_set(m) == expected
         for _, row in m.rules_.iterrows():
             A, C = frozenset(row["antecedents"]), frozenset(row["consequents"])
             general = [truth[C] / n] + [truth[frozenset(s) | C] / truth[frozenset(s)]
