@@ -151,8 +151,7 @@ def _frequent_pairs(X: sparse.csc_matrix, min_count: int) -> tuple[np.ndarray, n
     return r[order], c[order], k[order]
 
 
-def _mine_mlxtend(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_len: int | None,
-                  raw: list | None = None, ids: Mapping | None = None) -> dict:
+def _mine_mlxtend(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_len: int | None) -> dict:
     """Frequent itemsets with mlxtend's H-Mine, decomposed by item (see module docstring)."""
     from mlxtend.frequent_patterns import hmine  # noqa: PLC0415 - mlxtend lives here only
 
@@ -207,14 +206,8 @@ def _mine_mlxtend(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_
     return levels
 
 
-def _mine_pyfim(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_len: int | None,
-                raw: list | None = None, ids: Mapping | None = None) -> dict:
-    """Frequent itemsets with Borgelt's C library (``fim.eclat``; Borgelt 2012, WIREs DMKD 2:437).
-
-    ``raw``: the caller's own basket lists, handed to fim as they are (it recodes items and
-    drops infrequent ones in C) with ``ids`` mapping item labels to column ids; otherwise the
-    baskets are rebuilt from ``X``.
-    """
+def _mine_pyfim(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_len: int | None) -> dict:
+    """Frequent itemsets with Borgelt's C library (``fim.eclat``; Borgelt 2012, WIREs DMKD 2:437)."""
     fim = _fim_module()
     n_items = X.shape[1]
     levels: dict[int, tuple[np.ndarray, np.ndarray]] = {
@@ -222,26 +215,38 @@ def _mine_pyfim(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_le
     }
     if n_items < 2 or (max_len is not None and max_len < 2):
         return levels
-    if raw is not None:
-        tracts = list(raw)
-    else:
-        # only baskets with two or more frequent items can hold a frequent pair
-        sizes = np.diff(X.indptr)
-        flat = X.indices.tolist()
-        ptr = X.indptr.tolist()
-        tracts = [flat[ptr[b]:ptr[b + 1]] for b in np.flatnonzero(sizes >= 2).tolist()]
+    # only baskets with two or more frequent items can hold a frequent pair
+    sizes = np.diff(X.indptr)
+    flat = X.indices.tolist()
+    ptr = X.indptr.tolist()
+    tracts = [flat[ptr[b]:ptr[b + 1]] for b in np.flatnonzero(sizes >= 2).tolist()]
+    levels.update(_levels_from_fim(_run_fim(tracts, min_count, max_len, zmin=2)))
+    return levels
+
+
+def _run_fim(tracts: list, min_count: int, max_len: int | None, zmin: int) -> list:
+    """All itemsets of ``zmin`` or more items in at least ``min_count`` transactions, with
+    Borgelt's Eclat (the fastest of fim's miners on retail baskets; all give the same sets)."""
+    fim = _fim_module()
     # fim leaves out item sets made only of items that are in every transaction; one empty
     # transaction avoids that without changing any count (supports are absolute).
+    tracts = list(tracts)
     tracts.append([])
     limits = {} if max_len is None else {"zmax": int(max_len)}
-    # Borgelt's Eclat: the fastest of fim's miners on retail baskets (all give the same sets)
-    found = fim.eclat(tracts, target="s", supp=-min_count, zmin=2, report="a", **limits)
+    # algo "o": occurrence deliver (as in LCM), the fastest variant on sparse retail baskets
+    return fim.eclat(tracts, target="s", supp=-min_count, zmin=zmin, report="a", algo="o", **limits)
+
+
+def _levels_from_fim(found: list, ids: Mapping | None = None) -> dict:
+    """fim's (itemset, count) pairs as sorted id rows and counts per length; ``ids`` maps
+    item labels to ids when fim mined labels rather than ids."""
+    levels: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     if not found:
         return levels
     sets, counts_found = zip(*found)
     lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
     items = chain.from_iterable(sets)
-    if raw is not None:
+    if ids is not None:
         items = map(ids.__getitem__, items)
     flat = np.fromiter(items, dtype=np.int64, count=int(lengths.sum()))
     counts_found = np.asarray(counts_found, dtype=np.int64)
@@ -251,6 +256,13 @@ def _mine_pyfim(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_le
         rows = np.sort(flat[offsets[pick, None] + np.arange(length)], axis=1)
         levels[int(length)] = (rows, counts_found[pick])
     return levels
+
+
+def _frequency_order(labels: list, counts: np.ndarray) -> np.ndarray:
+    """Positions of items, most baskets first, ties by label text: the internal item order,
+    the same whichever way the counts were found."""
+    key = pd.DataFrame({"count": -np.asarray(counts, dtype=np.int64), "label": [str(x) for x in labels]})
+    return key.sort_values(["count", "label"], kind="stable").index.to_numpy()
 
 
 _MINERS = {"mlxtend": _mine_mlxtend, "pyfim": _mine_pyfim}
@@ -477,8 +489,7 @@ class _Baskets:
     """Baskets as a sparse basket x item incidence matrix with the item labels."""
 
     def __init__(self, matrix: sparse.csr_matrix, labels: pd.Index, basket_ids: pd.Index | None,
-                 excluded_rows: int = 0, raw: list | None = None) -> None:
-        self.raw = raw  # the caller's basket lists, when every item in them is a usable label
+                 excluded_rows: int = 0) -> None:
         self.matrix = matrix
         self.labels = labels
         self.basket_ids = basket_ids
@@ -521,6 +532,28 @@ def _purchases(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return frame.loc[keep], int((~keep).sum())
 
 
+def _basket_list(transactions: Any) -> list:
+    """The baskets as a list of sized iterables, or a DataError that says what is wrong."""
+    if isinstance(transactions, pd.Series):
+        transactions = transactions.tolist()
+    if isinstance(transactions, (str, bytes)) or not isinstance(transactions, Iterable):
+        raise DataError("transactions must be a DataFrame of order lines or a list of baskets",
+                        value=type(transactions).__name__,
+                        expected="a DataFrame with order_id and product_id, or a list of lists of items")
+    baskets = transactions if isinstance(transactions, list) else list(transactions)
+    if len(baskets) == 0:
+        raise DataError("the basket list is empty", expected="at least one basket",
+                        fix="check the data passed to fit")
+    if set(map(type, baskets)) <= {list, tuple, set, frozenset}:  # the usual case, checked fast
+        return baskets
+    bad = next((k for k, b in enumerate(baskets)
+                if isinstance(b, (str, bytes)) or not isinstance(b, Iterable) or not hasattr(b, "__len__")), None)
+    if bad is not None:
+        raise DataError("each basket must be a list of items", row=bad, value=baskets[bad],
+                        expected="a list of lists, e.g. [['milk', 'bread'], ['soda']]")
+    return baskets
+
+
 def _baskets_from(transactions: Any, level: str, basket: str) -> _Baskets:
     if isinstance(transactions, pd.DataFrame):
         if basket not in transactions.columns:
@@ -538,31 +571,14 @@ def _baskets_from(transactions: Any, level: str, basket: str) -> _Baskets:
         icodes, labels = pd.factorize(frame[item_col], sort=False)
         X = _matrix(bcodes, icodes, len(bids), len(labels))
         return _Baskets(X, pd.Index(labels), pd.Index(bids, name=basket), excluded)
-    if isinstance(transactions, pd.Series):
-        transactions = transactions.tolist()
-    if isinstance(transactions, (str, bytes)) or not isinstance(transactions, Iterable):
-        raise DataError("transactions must be a DataFrame of order lines or a list of baskets",
-                        value=type(transactions).__name__,
-                        expected="a DataFrame with order_id and product_id, or a list of lists of items")
-    baskets = transactions if isinstance(transactions, list) else list(transactions)
-    if len(baskets) == 0:
-        raise DataError("the basket list is empty", expected="at least one basket",
-                        fix="check the data passed to fit")
-    try:
-        if any(isinstance(b, (str, bytes)) for b in baskets):
-            raise TypeError
-        lengths = np.fromiter(map(len, baskets), dtype=np.int64, count=len(baskets))
-        flat = list(chain.from_iterable(baskets))
-    except TypeError:
-        k = next(i for i, b in enumerate(baskets)
-                 if isinstance(b, (str, bytes)) or not isinstance(b, Iterable) or not hasattr(b, "__len__"))
-        raise DataError("each basket must be a list of items", row=k, value=baskets[k],
-                        expected="a list of lists, e.g. [['milk', 'bread'], ['soda']]") from None
+    baskets = _basket_list(transactions)
+    lengths = np.fromiter(map(len, baskets), dtype=np.int64, count=len(baskets))
+    flat = list(chain.from_iterable(baskets))
     icodes, labels = pd.factorize(pd.Series(flat, dtype=object), sort=False)
     bcodes = np.repeat(np.arange(len(baskets)), lengths)
     valid = icodes >= 0  # missing items (None/NaN) are dropped
     X = _matrix(bcodes[valid], icodes[valid], len(baskets), len(labels))
-    return _Baskets(X, pd.Index(labels), None, 0, raw=baskets if valid.all() else None)
+    return _Baskets(X, pd.Index(labels, dtype=object), None, 0)
 
 
 def _fmt_items(items: tuple, names: Mapping | None) -> str:
@@ -716,57 +732,107 @@ class BasketModel(Result):
         """
         self._validate()
         self.engine_ = _resolve_engine(self.engine)
-        data = _baskets_from(transactions, self.level, self.basket)
-        self._fit_baskets(data, transactions if isinstance(transactions, pd.DataFrame) else None)
+        self._raw = None
+        self._item_counts = None
+        self.notes = ()
+        frame = transactions if isinstance(transactions, pd.DataFrame) else None
+        if frame is None and self.engine_ == "pyfim" and not self.exclude:
+            # fim reads the caller's basket lists itself (recoding and pruning in C)
+            baskets = _basket_list(transactions)
+            if self._fit_fim_lists(baskets):
+                return self
+            data = _baskets_from(baskets, self.level, self.basket)
+        else:
+            data = _baskets_from(transactions, self.level, self.basket)
+        self._fit_baskets(data, frame)
         return self
+
+    def _start(self, n: int, frame: pd.DataFrame | None, excluded_rows: int) -> None:
+        self.n_baskets_ = n
+        self.n_rows_excluded_ = excluded_rows
+        self.item_column_ = LEVELS.get(self.level, self.level) if frame is not None else None
+        self.item_names_ = self._names(frame)
+        self.min_count_ = max(1, int(math.ceil(self.min_support * n - 1e-9)))
+
+    def _fit_fim_lists(self, baskets: list) -> bool:
+        """Mine a list of baskets with fim directly; False when the general path must run
+        (no frequent item to explain, or missing values among the frequent items)."""
+        n = len(baskets)
+        self._start(n, None, 0)
+        found = _run_fim(baskets, self.min_count_, self.max_len, zmin=1)
+        singles = [(s[0], c) for s, c in found if len(s) == 1]
+        if not singles or any(x is None or (isinstance(x, float) and math.isnan(x)) for x, _ in singles):
+            return False
+        labels = [x for x, _ in singles]
+        counts = np.array([c for _, c in singles], dtype=np.int64)
+        order = _frequency_order(labels, counts)
+        self._raw = baskets
+        self._set_frequent(pd.Index([labels[k] for k in order], dtype=object))
+        ids = dict(zip(self._labels, range(len(order))))
+        levels = _levels_from_fim([(s, c) for s, c in found if len(s) > 1], ids)
+        levels[1] = (np.arange(len(order), dtype=np.int64).reshape(-1, 1), counts[order])
+        self._finish(levels)
+        return True
+
+    def _set_frequent(self, labels: pd.Index) -> None:
+        self.n_frequent_items_ = len(labels)
+        self._labels = labels  # internal item ids are positions here: most frequent first
+        self._label_pos = pd.Index(labels)
+
+    def _finish(self, levels: dict) -> None:
+        self._store = _Itemsets(levels, max(1, self.n_frequent_items_))
+        self._itemsets_frame = None
+        self.rules_ = self._rule_frame(self.n_baskets_)
+        if self.n_frequent_items_ and len(self.rules_) == 0 and not self.notes:
+            self.notes = (
+                f"{self.n_frequent_items_:,} items are frequent but no rule reaches confidence "
+                f"{self.min_confidence} (lift {self.min_lift}); lower the thresholds to see rules.",
+            )
+
+    @property
+    def item_counts_(self) -> pd.Series:
+        """Baskets holding each item (every item, frequent or not), largest first."""
+        self._check_fitted()
+        if self._item_counts is None:
+            data = _baskets_from(self._raw, self.level, self.basket)
+            counts = np.asarray(data.matrix.sum(axis=0)).ravel().astype(np.int64)
+            self._item_counts = pd.Series(counts, index=data.labels, name="baskets").sort_values(
+                ascending=False, kind="stable")
+        return self._item_counts
+
+    @property
+    def n_items_(self) -> int:
+        """Distinct items in the baskets."""
+        return len(self.item_counts_)
 
     def _fit_baskets(self, data: _Baskets, frame: pd.DataFrame | None) -> None:
         X, labels = data.matrix, data.labels
         n = data.n
-        self.n_baskets_ = n
-        self.n_rows_excluded_ = data.excluded_rows
-        self.item_column_ = LEVELS.get(self.level, self.level) if frame is not None else None
+        self._start(n, frame, data.excluded_rows)
         counts_all = np.asarray(X.sum(axis=0)).ravel().astype(np.int64)
-        self.item_counts_ = pd.Series(counts_all, index=labels, name="baskets").sort_values(
+        self._item_counts = pd.Series(counts_all, index=labels, name="baskets").sort_values(
             ascending=False, kind="stable")
-        self.n_items_ = len(labels)
-        self.item_names_ = self._names(frame)
-        self.min_count_ = max(1, int(math.ceil(self.min_support * n - 1e-9)))
         eligible = counts_all >= self.min_count_
         if self.exclude:
             eligible &= ~labels.isin(list(self.exclude))
         frequent = np.flatnonzero(eligible)
-        # internal item ids: most frequent first
-        frequent = frequent[np.argsort(-counts_all[frequent], kind="stable")]
-        self.n_frequent_items_ = len(frequent)
-        self._labels = labels[frequent]
-        self._label_pos = pd.Index(self._labels)
-        self.notes = ()
+        frequent = frequent[_frequency_order(labels[frequent].to_list(), counts_all[frequent])]
+        self._set_frequent(labels[frequent])
         if n == 0:
             raise DataError("there are no baskets", expected="at least one basket")
-        if self.n_items_ == 0:
+        if len(labels) == 0:
             raise DataError("the baskets hold no items", expected="baskets with at least one item",
                             fix="check the item column or the basket lists passed to fit")
         if len(frequent) == 0:
-            top = self.item_counts_.iloc[0]
+            top = self._item_counts.iloc[0]
             self.notes = (
                 f"No item is in {self.min_count_:,} or more of the {n:,} baskets "
                 f"(min_support={self.min_support}); the most common item is in {top:,}. "
                 f"Lower min_support to at most {top / n:.4g} to find rules.",
             )
         Xf = X[:, frequent].tocsr()
-        miner = _MINERS[self.engine_]
-        raw = data.raw if not self.exclude else None
-        ids = dict(zip(self._labels, range(len(frequent)))) if raw is not None else None
-        levels = miner(Xf, counts_all[frequent], self.min_count_, self.max_len, raw=raw, ids=ids)
-        self._store = _Itemsets(levels, max(1, len(frequent)))
-        self._itemsets_frame = None
-        self.rules_ = self._rule_frame(n)
-        if len(frequent) and len(self.rules_) == 0 and not self.notes:
-            self.notes = (
-                f"{len(frequent):,} items are frequent but no rule reaches confidence "
-                f"{self.min_confidence} (lift {self.min_lift}); lower the thresholds to see rules.",
-            )
+        levels = _MINERS[self.engine_](Xf, counts_all[frequent], self.min_count_, self.max_len)
+        self._finish(levels)
 
     def _names(self, frame: pd.DataFrame | None) -> dict | None:
         if frame is None or self.item_column_ != "product_id" or "product_name" not in frame.columns:
