@@ -39,3 +39,8 @@ bench: $(STAMP)  ## run the benchmarks in bench/ (figures go to bench/results/)
 
 clean-reports:  ## delete rendered reports
 	rm -rf reports/*/ reports/index.html
+
+.PHONY: browser
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:  ## install Debian's chromium for the browser tests (nothing to do when present)
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
