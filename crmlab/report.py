@@ -74,6 +74,14 @@ _PACKAGES = (
 # --------------------------------------------------------------------------- metrics
 
 
+class PublishedMetrics(dict):
+    """The numbers :func:`publish_metrics` recorded: a plain dict that displays as nothing,
+    so a ``publish_metrics(...)`` call ending a cell leaves no ``Out`` in the report."""
+
+    def _ipython_display_(self) -> None:
+        return None
+
+
 def publish_metrics(**metrics: Any) -> dict[str, Any]:
     """Record headline numbers of a notebook run (they end up in ``metrics.json``).
 
@@ -84,7 +92,7 @@ def publish_metrics(**metrics: Any) -> dict[str, Any]:
 
     payload = to_jsonable(metrics)
     display({METRICS_MIME: payload, "text/plain": ""}, raw=True)
-    return payload
+    return PublishedMetrics(payload)
 
 
 def collect_metrics(nb: Any) -> dict[str, Any]:
@@ -491,7 +499,9 @@ def _exporter(show_input: bool):
             exclude_input_prompt=True,
             exclude_output_prompt=True,
             sanitize_html=True,
-            embed_images=True,
+            # embed_images=True would mangle inline HTML in Markdown (<b>x</b> -> <b></b>x);
+            # figures are outputs, embedded anyway
+            embed_images=False,
             filters={"clean_html": sanitize_html},
         )
     return _EXPORTERS[show_input]

@@ -265,4 +265,6 @@ def test_text_from_the_data_is_escaped(tmp_path):
     assert "script" not in {t for t, _ in tags}
     assert not [(t, a) for t, a in tags for name in a if name.lower().startswith("on")]
     assert not [a for t, a in tags if t == "img"]  # the <img onerror> from data is not an img
-    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 4
+    # parameters line, table, Markdown, raw table, printed text
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 5
+    assert "The top product is &lt;script&gt;alert(1)&lt;/script&gt; and then" in page
