@@ -129,11 +129,15 @@ def _cmd_quality(args: argparse.Namespace) -> int:
     tx = data.load_transactions(args.source, **kwargs)
     cleaned = data.clean(tx)
     result = data.quality_summary(tx, cleaned)
-    title = getattr(result, "title", None)
-    if title:
-        print(title)
     with pd.option_context("display.width", 120, "display.max_columns", 20):
+        print(getattr(result, "title", "Data quality"))
         print(result.summary.to_string())
+        for label, attr in (("Missing values per column", "missing"),
+                            ("Cleaning audit", "audit")):
+            table = getattr(result, attr, None)
+            if isinstance(table, pd.DataFrame) and not table.empty:
+                print(f"\n{label}")
+                print(table.to_string())
     for note in getattr(result, "notes", ()) or ():
         print(note)
     return 0
