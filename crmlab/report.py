@@ -139,7 +139,7 @@ def _parse_type(inferred: str | None, default: Any) -> tuple[str, bool]:
     """Declared type name and whether None is allowed, from papermill's inferred type."""
     optional = default is None
     names = []
-    text = (inferred or "").strip()
+    text = (inferred or "").strip().strip("'\"")
     m = re.fullmatch(r"(?:typing\.)?Optional\[(.*)\]", text)
     if m:
         text, optional = m.group(1), True
@@ -196,6 +196,49 @@ def discover_notebooks(notebooks_dir: str | Path | None = None) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_file() and NOTEBOOK_PATTERN.match(p.name))
 
 
+def _parameters_cell(path: Path) -> str | None:
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception as exc:  # unreadable JSON, not a notebook
+        raise RenderError(f"cannot read the notebook ({exc})", file=path) from None
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            return cell.source
+    return None
+
+
+def _parse_parameters_cell(source: str) -> list[tuple[str, str | None, str, str]] | None:
+    """(name, annotation, default source, help) per top-level assignment; None if unparsable.
+
+    Unlike papermill's line parser this reads any line Python reads (a ``=`` inside the
+    default or the comment included); the help text is the comment ending the statement.
+    """
+    import io
+    import tokenize
+
+    try:
+        tree = ast.parse(source)
+        comments = {tok.start[0]: tok.string.lstrip("#").strip()
+                    for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+                    if tok.type == tokenize.COMMENT}
+    except (SyntaxError, tokenize.TokenError, IndentationError):
+        return None
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+            name, annotation = node.target.id, ast.unparse(node.annotation)
+        elif (isinstance(node, ast.Assign) and len(node.targets) == 1
+              and isinstance(node.targets[0], ast.Name)):
+            name, annotation = node.targets[0].id, None
+        else:
+            continue
+        out.append((name, annotation, ast.get_source_segment(source, node.value) or "None",
+                    comments.get(node.end_lineno, "")))
+    return out
+
+
 def notebook_parameters(notebook: str | Path) -> dict[str, Parameter]:
     """The parameters a notebook declares in its cell tagged ``parameters``.
 
@@ -207,22 +250,29 @@ def notebook_parameters(notebook: str | Path) -> dict[str, Parameter]:
     -------
     dict mapping name to :class:`Parameter` (type, default value, help text from the
     trailing comment), in the order of the cell. Empty when there is no parameters cell.
+    The cell is read with Python's own parser; papermill's ``inspect_notebook`` is the
+    fallback for cells Python cannot parse (IPython magics).
     """
-    import papermill as pm
-
     path = resolve_notebook(notebook)
-    try:
-        found = pm.inspect_notebook(str(path))
-    except Exception as exc:  # unreadable JSON, not a notebook
-        raise RenderError(f"cannot read the notebook's parameters ({exc})", file=path) from exc
+    source = _parameters_cell(path)
+    if source is None:
+        return {}
+    found = _parse_parameters_cell(source)
+    if found is None:
+        import papermill as pm
+
+        found = [(n, i.get("inferred_type_name"), i.get("default") or "None", i.get("help", ""))
+                 for n, i in pm.inspect_notebook(str(path)).items()]
     out: dict[str, Parameter] = {}
-    for name, info in found.items():
+    for name, annotation, default_src, help_text in found:
         try:
-            default = ast.literal_eval(info.get("default") or "None")
+            default = ast.literal_eval(default_src)
         except (ValueError, SyntaxError):
-            default = info.get("default")  # an expression: keep its source text
-        typ, optional = _parse_type(info.get("inferred_type_name"), default)
-        out[name] = Parameter(name, typ, default, (info.get("help") or "").strip(), optional)
+            default = default_src  # an expression: keep its source text
+        if annotation in ("None", None):
+            annotation = None
+        typ, optional = _parse_type(annotation, default)
+        out[name] = Parameter(name, typ, default, (help_text or "").strip(), optional)
     return out
 
 
@@ -650,6 +700,9 @@ def _prepare(notebook: str | Path, parameters: Mapping[str, Any] | None, *, show
             fix="reports pseudonymise customer IDs unless rendered with --show-pii "
                 "(render(..., show_pii=True))",
         )
+    if as_of is not None and AS_OF in parameters:
+        raise ParameterError(f"{AS_OF} given twice ({path.stem}): as a parameter and as --as-of",
+                             fix="use --as-of DATE alone for a dated run")
     given = check_parameters(path, parameters, declared=declared)
     if show_pii and SHOW_PII in declared:
         given[SHOW_PII] = True

@@ -55,6 +55,28 @@ def test_notebook_parameters_reads_types_defaults_and_help():
     assert report.notebook_parameters(FIXTURES / "nb_noparams.ipynb") == {}
 
 
+def test_parameters_papermill_cannot_parse_are_still_read(tmp_path):
+    """papermill's line parser skips a line with a second '=' (here, in the comment)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(
+        'as_of: str = ""  # analysis date; empty = day after the last order\n'
+        "cutoff: int | None = None  # optional cut-off\n"
+        "weights = [1, 2,\n           3]  # a list over two lines\n")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    path = tmp_path / "p.ipynb"
+    nbformat.write(nb, str(path))
+    params = report.notebook_parameters(path)
+    assert params["as_of"] == report.Parameter(
+        "as_of", "str", "", "analysis date; empty = day after the last order", False)
+    assert (params["cutoff"].type, params["cutoff"].optional) == ("int", True)
+    assert params["weights"].default == [1, 2, 3] and params["weights"].type == "list"
+    assert report.check_parameters(path, {"cutoff": "none", "weights": "[4]"}) == {
+        "cutoff": None, "weights": [4]}
+
+
 def test_check_parameters_coerces_command_line_strings():
     got = report.check_parameters(OK, {"n": "7", "rate": "0.25", "flag": "yes", "title": "Q3"})
     assert got == {"n": 7, "rate": 0.25, "flag": True, "title": "Q3"}
