@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="where --all and bare notebook names look (default: notebooks/)")
     r.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="time allowed per cell (default: no limit)")
+    r.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
+                   help="notebooks rendered at once (default: one per CPU core, at most 4)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     p = sub.add_parser("params", help="list a notebook's parameters, types and defaults")
@@ -87,10 +89,11 @@ def _cmd_render(args: argparse.Namespace) -> int:
         raise CrmlabError("-p applies to a single notebook",
                           fix="give parameters per notebook in a --config batch file")
     jobs = [(nb, params) for nb in args.notebooks]
+    workers = args.jobs if args.jobs > 0 else min(os.cpu_count() or 1, 4)
     batch = report.render_batch(
         jobs, config_file=args.config, all_notebooks=args.all_notebooks,
         notebooks_dir=args.notebooks_dir, output_root=args.output, show_pii=args.show_pii,
-        as_of=args.as_of, timeout=args.timeout, progress=not args.no_progress,
+        as_of=args.as_of, timeout=args.timeout, jobs=workers, progress=not args.no_progress,
         echo=lambda line: tqdm.write(line, file=sys.stdout),
     )
     failed = batch.failed

@@ -823,6 +823,8 @@ def _execute_into(job: _Job, tmp: Path, parent: Path, key: str, values: dict[str
     _write_yaml(tmp / "params.yaml", values)
     (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
     meta = result.to_dict()
+    meta["provenance"] = {"git": _git(), "packages": _versions(),
+                          "inputs": _input_files([result])}
     meta["seconds"] = round(time.perf_counter() - t0, 3)
     (tmp / "report.json").write_text(json.dumps(meta, indent=2))
     final = parent / key if status == "ok" else parent / (key + FAILED_SUFFIX)
@@ -937,22 +939,23 @@ def load_batch_config(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
     return jobs
 
 
-def render_batch(jobs: Iterable[Any] | None = None, *, config_file: str | Path | None = None,
+def render_batch(notebooks: Iterable[Any] | None = None, *, config_file: str | Path | None = None,
                  all_notebooks: bool = False, notebooks_dir: str | Path | None = None,
                  output_root: str | Path | None = None, show_pii: bool = False,
                  as_of: str | None = None, timeout: float | None = None,
-                 progress: bool = True, echo: Any = None) -> BatchResult:
+                 jobs: int = 1, progress: bool = True, echo: Any = None) -> BatchResult:
     """Render several notebooks; a failing one does not stop the others.
 
     Parameters
     ----------
-    jobs : notebooks (names or paths) or ``(notebook, parameters)`` pairs.
+    notebooks : notebooks (names or paths) or ``(notebook, parameters)`` pairs.
     config_file : a batch YAML file (:func:`load_batch_config`), added after ``jobs``.
     all_notebooks : add every ``notebooks/NN-*.ipynb`` (not ``exploratory/``).
     notebooks_dir : where ``all_notebooks`` and bare names look (default ``notebooks/``).
     output_root, show_pii, as_of, timeout : as for :func:`render`. With ``as_of`` the batch
         is a dated run: reports go to ``runs/<as_of>/`` and ``manifest.json`` records
         parameters, input checksums, package versions, git commit, times and status.
+    jobs : notebooks rendered at the same time (separate processes); 1 renders in order.
     progress : show a tqdm bar over the batch on stderr.
     echo : a callable given one line per finished notebook (status and report path).
 
@@ -963,11 +966,11 @@ def render_batch(jobs: Iterable[Any] | None = None, *, config_file: str | Path |
 
     as_of = check_as_of(as_of)
     specs: list[tuple[Any, dict[str, Any], Path | None]] = []
-    for job in jobs or []:
-        if isinstance(job, (str, Path)):
-            specs.append((job, {}, None))
+    for item in notebooks or []:
+        if isinstance(item, (str, Path)):
+            specs.append((item, {}, None))
         else:
-            nb, params = job
+            nb, params = item
             specs.append((nb, dict(params or {}), None))
     if config_file is not None:
         base = Path(config_file).parent
@@ -986,23 +989,48 @@ def render_batch(jobs: Iterable[Any] | None = None, *, config_file: str | Path |
                          notebooks_dir=notebooks_dir) for nb, params, base in specs]
     root = Path(output_root) if output_root is not None else config.reports_dir()
     started = _now()
-    results = []
+    seen: dict[Path, Path] = {}
+    for job in prepared:
+        where = _output_parent(root, job.name, as_of) / report_key(job.given)
+        if where in seen:
+            raise RenderError(
+                f"{job.name} with the same parameters is listed twice in the batch",
+                file=job.notebook, value=report_key(job.given),
+                fix="remove the duplicate (or rename one of two notebooks with the same name)")
+        seen[where] = job.notebook
+    results: list[RenderResult | None] = [None] * len(prepared)
     bar = tqdm(total=len(prepared), desc="rendering", unit="notebook", file=sys.stderr,
                disable=not progress, leave=False)
+
+    def done(i: int, result: RenderResult) -> None:
+        results[i] = result
+        if echo is not None:
+            line = f"{result.status:6s} {result.name:32s} {result.html}  ({result.seconds:.1f} s)"
+            if result.error:
+                line += f"\n       {result.error}"
+            echo(line)
+        bar.update(1)
+
+    kwargs = {"as_of": as_of, "show_pii": show_pii, "timeout": timeout}
     try:
-        for job in prepared:
-            bar.set_postfix_str(job.name)
-            result = _execute(job, root, as_of=as_of, show_pii=show_pii, timeout=timeout)
-            results.append(result)
-            if echo is not None:
-                line = (f"{result.status:6s} {result.name:32s} {result.html}  "
-                        f"({result.seconds:.1f} s)")
-                if result.error:
-                    line += f"\n       {result.error}"
-                echo(line)
-            bar.update(1)
+        if jobs > 1 and len(prepared) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            # each worker is a fresh process: kernels and stderr redirection stay apart
+            with ProcessPoolExecutor(max_workers=min(jobs, len(prepared)),
+                                     mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = {pool.submit(_execute, job, root, **kwargs): i
+                           for i, job in enumerate(prepared)}
+                for future in as_completed(futures):
+                    done(futures[future], future.result())
+        else:
+            for i, job in enumerate(prepared):
+                bar.set_postfix_str(job.name)
+                done(i, _execute(job, root, **kwargs))
     finally:
         bar.close()
+    results = [r for r in results if r is not None]
     manifest = None
     if as_of:
         manifest = write_manifest(root / RUNS_DIR / as_of, results, started=started,
@@ -1013,7 +1041,18 @@ def render_batch(jobs: Iterable[Any] | None = None, *, config_file: str | Path |
 # --------------------------------------------------------------------------- provenance
 
 
+_SHA_CACHE: dict[tuple[str, int, int], str] = {}
+
+
 def _sha256(path: Path) -> str:
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _SHA_CACHE:
+        _SHA_CACHE[key] = _sha256_uncached(path)
+    return _SHA_CACHE[key]
+
+
+def _sha256_uncached(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

@@ -177,6 +177,9 @@ def test_render_writes_the_report_directory(rendered):
         "n": 5, "total": 2.5, "flag": False, "as_of": "2011-12-09", "title": "Toy"}
     meta = json.loads((result.path / "report.json").read_text())
     assert meta["status"] == "ok" and meta["parameters"] == {"n": 5}
+    assert meta["provenance"]["packages"]["pandas"] == pd.__version__
+    assert meta["provenance"]["inputs"]["data/hillstrom.csv.gz"] == hashlib.sha256(
+        config.HILLSTROM.read_bytes()).hexdigest()
     assert not [p for p in result.path.parent.iterdir() if p.name.startswith(".")]
 
 
