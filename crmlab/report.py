@@ -706,6 +706,13 @@ def _prepare(notebook: str | Path, parameters: Mapping[str, Any] | None, *, show
     given = check_parameters(path, parameters, declared=declared)
     if show_pii and SHOW_PII in declared:
         given[SHOW_PII] = True
+    for key, value in list(given.items()):
+        # the kernel runs in the notebook's folder: a file named relative to where the user
+        # stands is passed (and recorded) as an absolute path
+        if isinstance(value, str) and value and len(value) < 4096 and "\n" not in value:
+            candidate = Path(value).expanduser()
+            if not candidate.is_absolute() and candidate.exists():
+                given[key] = str(candidate.resolve())
     run_params = dict(given)
     if as_of is not None and AS_OF in declared:
         run_params[AS_OF] = as_of

@@ -109,13 +109,19 @@ def test_render_all_renders_numbered_notebooks_and_reports_failures(capsys, repo
     assert out.strip().splitlines()[-1] == f"HTML reports: {reports / 'index.html'}"
 
 
-def test_render_one_notebook_with_parameters_and_show_pii(capsys, reports):
+def test_render_one_notebook_with_parameters_and_show_pii(capsys, reports, tmp_path,
+                                                          monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "orders.csv").write_text("a file named relative to the working directory")
     code, out, err = _run(capsys, "render", OK, "-p", "n", "2", "-p", "flag", "true",
-                          "--show-pii", "--no-progress")
+                          "-p", "title", "orders.csv", "--show-pii", "--no-progress")
     assert code == 0, err
-    report_dir = reports / "nb_ok" / "flag=True,n=2,show_pii=True"
+    (report_dir,) = (reports / "nb_ok").iterdir()
+    assert report_dir.name.startswith("flag=True,n=2,show_pii=True,title=orders.csv,")
     metrics = json.loads((report_dir / "metrics.json").read_text())
     assert metrics["n"] == 2 and metrics["total"] == 1.0 and metrics["flag"] is True
+    # the kernel runs in the notebook's folder, so the file reached it as an absolute path
+    assert metrics["title"] == str(tmp_path / "orders.csv")
     assert "17850" in (report_dir / "report.html").read_text()
     assert "1 rendered, 0 failed" in out
 
