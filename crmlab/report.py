@@ -109,6 +109,21 @@ def collect_metrics(nb: Any) -> dict[str, Any]:
     return metrics
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+
+
+def escape_markdown(value: Any) -> str:
+    """Text from the data made literal inside Markdown.
+
+    ``display(Markdown(f"Top product: {escape_markdown(name)}"))``: HTML characters become
+    entities and Markdown punctuation is backslash-escaped, so a product called
+    ``*NEW* <b>mug</b>`` shows exactly so. (Reports are sanitised anyway: this keeps the
+    text as the data has it.)
+    """
+    text = html.escape(str(value), quote=False)
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
 # --------------------------------------------------------------------------- parameters
 
 
@@ -1283,7 +1298,8 @@ def write_index(output_root: str | Path | None = None) -> Path:
 
 __all__ = [
     "BatchResult", "Parameter", "RenderResult", "check_as_of", "check_parameters",
-    "collect_metrics", "discover_notebooks", "list_runs", "load_batch_config", "load_run",
+    "collect_metrics", "discover_notebooks", "escape_markdown", "list_runs",
+    "load_batch_config", "load_run",
     "notebook_parameters", "notebook_to_html", "publish_metrics", "render", "render_batch",
     "report_key", "resolve_notebook", "sanitize_html", "write_index", "write_manifest",
 ]

@@ -151,6 +151,14 @@ def test_sanitize_html_keeps_tables_and_figures_and_disarms_scripts():
     assert _tags(page)[2][1] == {}
 
 
+def test_escape_markdown_keeps_data_text_literal():
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    name = "*NEW* <b>mug</b> [x](y) a_b #1 R&D"
+    page = markdown2html_mistune("Top: " + report.escape_markdown(name))
+    assert page.strip() == "<p>Top: *NEW* &lt;b&gt;mug&lt;/b&gt; [x](y) a_b #1 R&amp;D</p>"
+
+
 # ----------------------------------------------------------------- rendering
 
 
