@@ -53,7 +53,15 @@ from typing import Any, Iterable, Mapping
 
 from crmlab import config
 from crmlab.errors import ParameterError, RenderError
-from crmlab.results import to_jsonable
+
+
+def to_jsonable(value: Any) -> Any:
+    """``crmlab.results.to_jsonable``, imported on first use (it pulls in pandas, which
+    ``crmlab params`` and the refusal of bad input do not need)."""
+    from crmlab.results import to_jsonable as convert
+
+    return convert(value)
+
 
 METRICS_MIME = "application/vnd.crmlab.metrics+json"
 
@@ -212,15 +220,19 @@ def discover_notebooks(notebooks_dir: str | Path | None = None) -> list[Path]:
 
 
 def _parameters_cell(path: Path) -> str | None:
-    import nbformat
-
+    """Source of the cell tagged ``parameters`` (plain JSON reading: nbformat's import
+    costs seconds, and refusing a bad parameter should be instant)."""
     try:
-        nb = nbformat.read(str(path), as_version=4)
-    except Exception as exc:  # unreadable JSON, not a notebook
-        raise RenderError(f"cannot read the notebook ({exc})", file=path) from None
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
-            return cell.source
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        cells = nb["cells"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RenderError(f"cannot read the notebook ({type(exc).__name__}: {exc})",
+                          file=path, expected="a Jupyter notebook (.ipynb, nbformat 4)") from None
+    for cell in cells:
+        if (isinstance(cell, dict) and cell.get("cell_type") == "code"
+                and "parameters" in (cell.get("metadata") or {}).get("tags", [])):
+            source = cell.get("source", "")
+            return "".join(source) if isinstance(source, list) else str(source)
     return None
 
 
