@@ -117,6 +117,37 @@ def collect_metrics(nb: Any) -> dict[str, Any]:
     return metrics
 
 
+#: Set by the renderer for the kernel: where :func:`publish_tables` saves tables.
+TABLES_ENV = "CRMLAB_TABLES_DIR"
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def publish_tables(**tables: Any) -> None:
+    """Save tables with the rendered report (``tables/<name>.parquet``) for run comparison.
+
+    Call it from a notebook cell: ``publish_tables(customer_segments=df, rules=rules_df)``.
+    When the notebook is rendered by crmlab the tables land in the report directory, where
+    :func:`load_report` / :func:`load_run` read them back (e.g. for
+    ``crmlab.strategy.compare_runs``); in an interactive session nothing is written. Pass
+    customer IDs through ``crmlab.privacy.mask_ids`` first: pseudonyms are stable across
+    runs, so customers can still be followed from one run to the next. Returns None, so
+    a call ending a cell shows nothing in the report.
+    """
+    target = os.environ.get(TABLES_ENV)
+    for name, table in tables.items():
+        if not _TABLE_NAME.match(name):
+            raise ParameterError(f"table name {name!r} is not usable as a file name",
+                                 expected="letters, digits, _ and -")
+        if not hasattr(table, "to_parquet"):
+            raise ParameterError(f"table {name!r} is not a DataFrame",
+                                 value=type(table).__name__, expected="a pandas DataFrame")
+        if target:
+            out = Path(target)
+            out.mkdir(parents=True, exist_ok=True)
+            frame = table.rename(columns=str)
+            frame.to_parquet(out / f"{name}.parquet")
+
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
 
@@ -772,6 +803,20 @@ def _write_yaml(path: Path, data: Mapping[str, Any]) -> None:
 
 
 @contextlib.contextmanager
+def _environ(name: str, value: str):
+    """Set an environment variable for the kernel about to start (it inherits ours)."""
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+@contextlib.contextmanager
 def _kernel_stderr_to(path: Path):
     """Send what the kernel process writes to stderr (start-up chatter) into ``path``.
 
@@ -824,7 +869,7 @@ def _execute_into(job: _Job, tmp: Path, parent: Path, key: str, values: dict[str
     out_nb = tmp / "notebook.ipynb"
     error, nb = None, None
     try:
-        with _kernel_stderr_to(tmp / "kernel.log"):
+        with _kernel_stderr_to(tmp / "kernel.log"), _environ(TABLES_ENV, str(tmp / "tables")):
             nb = pm.execute_notebook(
                 str(job.notebook), str(out_nb), parameters=job.run_params,
                 kernel_name="python3", cwd=str(job.notebook.parent), progress_bar=False,
@@ -1173,6 +1218,7 @@ def write_manifest(run_dir: Path, results: list[RenderResult], *, started: str, 
             "metrics": str((r.path / "metrics.json").relative_to(run_dir)),
             "params": str((r.path / "params.yaml").relative_to(run_dir)),
             "html": str(r.html.relative_to(run_dir)),
+            "tables": sorted(p.stem for p in (r.path / "tables").glob("*.parquet")),
             "as_of_applied": AS_OF in r.values,
         })
         entries[(r.name, key)] = entry
@@ -1205,12 +1251,58 @@ def list_runs(output_root: str | Path | None = None) -> list[str]:
     return sorted(p.name for p in runs.iterdir() if (p / "manifest.json").is_file())
 
 
-def load_run(run: str | Path, output_root: str | Path | None = None) -> dict[str, Any]:
-    """The manifest of a dated run, with absolute paths added to each report entry.
+def load_report(path: str | Path) -> dict[str, Any]:
+    """One rendered report directory as data: what comparing two reports needs.
 
-    ``run`` is a run date (``2011-09-01``, looked up under ``runs/``) or a run directory.
-    Each entry of ``manifest["reports"]`` gains ``dir``, ``metrics_path``, ``params_path``
-    (absolute :class:`~pathlib.Path`) and ``metrics`` (the loaded numbers).
+    Returns a dict with ``dir``, ``notebook``, ``status``, ``metrics`` (``metrics.json``),
+    ``params`` (``params.yaml``), ``tables`` (name -> DataFrame from
+    :func:`publish_tables`) and ``meta`` (``report.json``).
+    """
+    import yaml
+
+    path = Path(path)
+    if not (path / "report.json").is_file():
+        raise RenderError("not a rendered report directory", file=path,
+                          expected="a folder with report.json, metrics.json, params.yaml")
+    meta = json.loads((path / "report.json").read_text())
+
+    def read_json(name: str) -> Any:
+        try:
+            return json.loads((path / name).read_text())
+        except (OSError, ValueError):
+            return {}
+
+    try:
+        params = yaml.safe_load((path / "params.yaml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        params = {}
+    tables = {}
+    if (path / "tables").is_dir():
+        import pandas as pd
+
+        tables = {p.stem: pd.read_parquet(p) for p in sorted((path / "tables").glob("*.parquet"))}
+    return {"dir": path, "notebook": meta.get("notebook"), "status": meta.get("status"),
+            "metrics": read_json("metrics.json"), "params": params, "tables": tables,
+            "meta": meta}
+
+
+def load_run(run: str | Path, output_root: str | Path | None = None, *,
+             notebook: str | None = None, key: str | None = None) -> dict[str, Any]:
+    """A dated run: its manifest, or with ``notebook`` one of its reports as data.
+
+    Parameters
+    ----------
+    run : a run date (``2011-09-01``, looked up under ``runs/``) or a run directory.
+    output_root : reports directory (default ``crmlab.config.reports_dir()``).
+    notebook : name of a notebook of the run (``00-strategy-report``): return that report
+        as :func:`load_report` does (``metrics``, ``params``, ``tables``, ...), the good
+        one if the run has both a good and a failed report of it.
+    key : parameter key of the report when the run rendered the notebook more than once.
+
+    Returns
+    -------
+    Without ``notebook``: the manifest, each entry of ``manifest["reports"]`` with ``dir``,
+    ``metrics_path``, ``params_path`` (absolute paths) and ``metrics`` (loaded) added.
     """
     root = Path(output_root) if output_root is not None else config.reports_dir()
     run_dir = Path(run) if Path(run).is_dir() else root / RUNS_DIR / str(run)
@@ -1229,7 +1321,21 @@ def load_run(run: str | Path, output_root: str | Path | None = None) -> dict[str
         except (OSError, ValueError):
             entry["metrics"] = {}
     manifest["dir"] = run_dir
-    return manifest
+    if notebook is None:
+        return manifest
+    name = Path(notebook).stem
+    entries = [e for e in manifest["reports"] if e["notebook"] == name
+               and (key is None or e["key"] == key)]
+    keys = sorted({e["key"] for e in entries})
+    if len(keys) != 1:
+        have = ", ".join(f"{e['notebook']} [{e['key']}]" for e in manifest["reports"])
+        raise RenderError(
+            f"run {run_dir.name} has {'no' if not keys else 'several'} report(s) of {name}"
+            + (f" ({', '.join(keys)}: pass key=)" if keys else ""),
+            expected=f"one of: {have or 'none'}")
+    entry = entries[0]
+    good = run_dir / entry["last_good"] if entry.get("last_good") else entry["dir"]
+    return load_report(good)
 
 
 # --------------------------------------------------------------------------- index
@@ -1311,7 +1417,7 @@ def write_index(output_root: str | Path | None = None) -> Path:
 __all__ = [
     "BatchResult", "Parameter", "RenderResult", "check_as_of", "check_parameters",
     "collect_metrics", "discover_notebooks", "escape_markdown", "list_runs",
-    "load_batch_config", "load_run",
+    "load_batch_config", "load_report", "load_run", "publish_tables",
     "notebook_parameters", "notebook_to_html", "publish_metrics", "render", "render_batch",
     "report_key", "resolve_notebook", "sanitize_html", "write_index", "write_manifest",
 ]

@@ -151,6 +151,18 @@ def test_sanitize_html_keeps_tables_and_figures_and_disarms_scripts():
     assert _tags(page)[2][1] == {}
 
 
+def test_publish_tables_writes_only_when_rendering(tmp_path, monkeypatch):
+    table = pd.DataFrame({"segment": ["Champions", "Lost"], "avg_clv": [100.0, 5.0]})
+    monkeypatch.delenv(report.TABLES_ENV, raising=False)
+    assert report.publish_tables(clv_by_segment=table) is None  # interactive: no file
+    monkeypatch.setenv(report.TABLES_ENV, str(tmp_path / "tables"))
+    report.publish_tables(clv_by_segment=table)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "tables" / "clv_by_segment.parquet"),
+                                  table)
+    with pytest.raises(ParameterError, match="not a DataFrame"):
+        report.publish_tables(rules=[1, 2])
+
+
 def test_escape_markdown_keeps_data_text_literal():
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
@@ -176,7 +188,7 @@ def test_render_writes_the_report_directory(rendered):
     assert result.path == root / "nb_ok" / "n=5"
     assert sorted(p.name for p in result.path.iterdir()) == [
         "kernel.log", "metrics.json", "notebook.ipynb", "params.yaml", "report.html",
-        "report.json"]
+        "report.json", "tables"]
     assert yaml.safe_load((result.path / "params.yaml").read_text()) == {
         "title": "Toy", "n": 5, "rate": 0.5, "flag": False, "as_of": "2011-12-09",
         "show_pii": False}
@@ -281,6 +293,14 @@ def test_dated_batch_run_with_manifest(tmp_path):
     assert yaml.safe_load(entry["params_path"].read_text())["as_of"] == "2011-09-01"
     with pytest.raises(RenderError, match="no rendered run"):
         report.load_run("2011-10-01", output_root=tmp_path)
+    # one report of the run as data, with the tables it published (IDs pseudonymised)
+    toy = report.load_run("2011-09-01", output_root=tmp_path, notebook="nb_ok")
+    assert toy["status"] == "ok" and toy["metrics"]["total"] == 2.0
+    assert toy["params"]["n"] == 4
+    customers = toy["tables"]["customers"]
+    assert list(customers["orders"]) == [4, 5]
+    assert list(customers["customer_id"]) == list(privacy.pseudonymise(pd.Series(["17850", "13047"])))
+    assert by_nb["nb_ok"]["tables"] == ["customers"]
     index = (tmp_path / "index.html").read_text()
     assert "Run 2011-09-01" in index and "runs/2011-09-01/manifest.json" in index
 
