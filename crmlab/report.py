@@ -1,7 +1,8 @@
 """Rendering notebooks into reports (papermill lives here and only here).
 
 A notebook states its headline numbers with :func:`publish_metrics`; the renderer collects
-them from the executed notebook into ``metrics.json``.
+them from the executed notebook into ``metrics.json``. Tables worth comparing between runs
+go through :func:`publish_tables` into ``tables/<name>.parquet``.
 
 The entry points, flat like papermill's ``execute_notebook``:
 
@@ -11,7 +12,8 @@ The entry points, flat like papermill's ``execute_notebook``:
 - :func:`render_batch` -- render several notebooks (a batch file, ``--all``), optionally as
   a dated run with a manifest.
 - :func:`write_index` -- rebuild ``index.html`` over every report under the output root.
-- :func:`list_runs`, :func:`load_run` -- find dated runs and their reports (for ``compare``).
+- :func:`list_runs`, :func:`load_run`, :func:`load_report` -- find dated runs and read
+  their reports back (metrics, parameters, tables) for ``compare``.
 
 Layout under the output root (``crmlab.config.reports_dir()``)::
 
@@ -20,7 +22,9 @@ Layout under the output root (``crmlab.config.reports_dir()``)::
         notebook.ipynb             the executed notebook
         params.yaml                every parameter value the run used (defaults included)
         metrics.json               headline numbers from publish_metrics()
-        report.json                status, times, error, failing cell, versions
+        report.json                status, times, error, failing cell, provenance
+        tables/<name>.parquet      tables from publish_tables()
+        kernel.log                 the kernel's stderr
     <notebook>/<key>.failed/       the latest failed run of that key (the good one stays)
     runs/<YYYY-MM-DD>/             a dated run (``--as-of``), same layout inside, plus
         manifest.json              parameters, input checksums, versions, git commit, times,
