@@ -114,8 +114,9 @@ def test_render_one_notebook_with_parameters_and_show_pii(capsys, reports, tmp_p
     monkeypatch.chdir(tmp_path)
     (tmp_path / "orders.csv").write_text("a file named relative to the working directory")
     code, out, err = _run(capsys, "render", OK, "-p", "n", "2", "-p", "flag", "true",
-                          "-p", "title", "orders.csv", "--show-pii", "--no-progress")
+                          "-p", "title", "orders.csv", "--show-pii")
     assert code == 0, err
+    assert "rendering" in err and "1/1" in err  # the progress bar, on stderr
     (report_dir,) = (reports / "nb_ok").iterdir()
     assert report_dir.name.startswith("flag=True,n=2,show_pii=True,title=orders.csv,")
     metrics = json.loads((report_dir / "metrics.json").read_text())

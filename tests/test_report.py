@@ -303,6 +303,11 @@ def test_dated_batch_run_with_manifest(tmp_path):
     assert by_nb["nb_ok"]["tables"] == ["customers"]
     index = (tmp_path / "index.html").read_text()
     assert "Run 2011-09-01" in index and "runs/2011-09-01/manifest.json" in index
+    # runs are listed by date, newest first
+    shutil.copytree(tmp_path / "runs" / "2011-09-01", tmp_path / "runs" / "2011-12-01")
+    index = report.write_index(tmp_path).read_text()
+    assert index.index("Run 2011-12-01") < index.index("Run 2011-09-01")
+    assert report.list_runs(tmp_path) == ["2011-09-01", "2011-12-01"]
 
 
 def test_text_from_the_data_is_escaped(tmp_path):
