@@ -468,31 +468,30 @@ def check_as_of(as_of: Any) -> str | None:
 def report_key(parameters: Mapping[str, Any] | None) -> str:
     """Directory name for a parameter set: ``default`` or ``a=1,b=x`` (sorted, path-safe).
 
-    Values are made safe for file names (a path keeps its file name only); a long key is
-    shortened and given a hash of the full parameter set, so keys stay unique.
+    Values are made safe for file names (a path keeps its file name only). When that loses
+    anything (a path, a character outside ``A-Z a-z 0-9 . _ + -``) or the key is long, a
+    hash of the full parameter set is added, so two parameter sets never share a key.
     """
     if not parameters:
         return DEFAULT_KEY
-    parts = []
+    parts, lossy = [], False
     for name in sorted(parameters):
         value = parameters[name]
         if isinstance(value, str):
-            text = value
-        elif isinstance(value, (bool, int, float)):
-            text = str(value)
+            raw = value
+        elif value is None or isinstance(value, (bool, int, float)):
+            raw = str(value)
         else:
-            text = json.dumps(to_jsonable(value))
+            raw = json.dumps(to_jsonable(value), sort_keys=True)
+        text = raw
         if isinstance(value, str) and ("/" in text or "\\" in text):
             text = re.split(r"[\\/]", text.rstrip("/\\"))[-1]
-        text = re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-.") or "_"
+        text = re.sub(r"[^A-Za-z0-9._+-]+", "-", text) or "_"
+        lossy = lossy or text != raw or value is None  # None and 'None' differ
         parts.append(f"{name}={text}")
     key = ",".join(parts)
-    exact = json.dumps(to_jsonable(dict(parameters)), sort_keys=True)
-    lossy = any(
-        isinstance(v, str) and re.sub(r"[^A-Za-z0-9._+-]+", "-", v).strip("-.") != v
-        for v in parameters.values()
-    )
     if len(key) > 100 or lossy:
+        exact = json.dumps(to_jsonable(dict(parameters)), sort_keys=True, default=str)
         digest = hashlib.sha256(exact.encode()).hexdigest()[:8]
         key = f"{key[:90]},{digest}"
     return key

@@ -124,6 +124,9 @@ def test_report_key_names_a_parameter_set():
     b = report.report_key({"data": "/x/b/sample.csv"})
     assert a.startswith("data=sample.csv,") and a != b
     assert "/" not in a and len(report.report_key({"t": "x" * 500})) <= 100
+    # nothing is dropped silently: -1 is not 1, "a b" is not "a-b"
+    assert report.report_key({"x": -1}) == "x=-1"
+    assert report.report_key({"x": "a b"}) != report.report_key({"x": "a-b"}) == "x=a-b"
 
 
 def test_load_batch_config_reports_bad_files(tmp_path):
