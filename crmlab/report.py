@@ -39,6 +39,7 @@ the last good report.
 from __future__ import annotations
 
 import ast
+import base64
 import contextlib
 import datetime as _dt
 import hashlib
@@ -656,11 +657,20 @@ def notebook_to_html(nb: Any, *, title: str, status: str = "ok", values: Mapping
         for i, cell in enumerate(nb.cells):
             if cell.cell_type == "code" and i != failing:
                 cell.metadata.setdefault("transient", {})["remove_source"] = True
-    # the metrics channel has an empty text/plain: nothing to show
+    nb.metadata.pop("widgets", None)  # widget state is script data; reports run none
     for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.get("outputs", [])
-                            if METRICS_MIME not in o.get("data", {})]
+        if cell.cell_type != "code":
+            continue
+        # the metrics channel has an empty text/plain: nothing to show
+        cell.outputs = [o for o in cell.get("outputs", []) if METRICS_MIME not in o.get("data", {})]
+        for out in cell.outputs:
+            data = out.get("data", {})
+            if "image/svg+xml" in data and "image/png" not in data:
+                # an SVG figure as an embedded picture: inline SVG would be sanitised to text
+                svg = data["image/svg+xml"]
+                svg = "".join(svg) if isinstance(svg, list) else svg
+                uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+                out["data"] = {"text/html": f'<img src="{uri}" alt="figure">'}
     resources = {
         "metadata": {"name": title},
         "crmlab_csp": CSP,

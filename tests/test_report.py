@@ -166,6 +166,22 @@ def test_publish_tables_writes_only_when_rendering(tmp_path, monkeypatch):
         report.publish_tables(rules=[1, 2])
 
 
+def test_svg_figures_and_widget_state_become_script_free():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("fig")
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9">'
+           '<script>alert(1)</script><rect width="9" height="9"/></svg>')
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/svg+xml": svg})]
+    nb.cells = [cell]
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    page = report.notebook_to_html(nb, title="svg")
+    (img,) = [a for t, a in _tags(page) if t == "img"]
+    assert img["src"].startswith("data:image/svg+xml;base64,")  # an <img> runs no script
+    assert "<script" not in page and "<svg" not in page
+
+
 def test_escape_markdown_keeps_data_text_literal():
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
@@ -212,7 +228,8 @@ def test_html_report_hides_code_embeds_figures_and_masks_ids(rendered):
     assert "plt.subplots" not in page and "publish_metrics" not in page  # code hidden
     assert "5 rows at rate 0.50" in page  # the Markdown output is there
     imgs = [a for t, a in _tags(page) if t == "img"]
-    assert len(imgs) == 1 and imgs[0]["src"].startswith("data:image/png;base64,")
+    assert [i["src"][:26] for i in imgs] == ["data:image/png;base64,iVBO",
+                                             "data:image/svg+xml;base64,"]
     assert not re.search(r"<script|https?://cdn", page, re.I)
     assert "Content-Security-Policy" in page
     # customer IDs pseudonymised by default
