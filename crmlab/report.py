@@ -859,10 +859,14 @@ def _kernel_stderr_to(path: Path):
 def _execute(job: _Job, root: Path, *, as_of: str | None, show_pii: bool,
              timeout: float | None) -> RenderResult:
     parent = _output_parent(root, job.name, as_of)
-    parent.mkdir(parents=True, exist_ok=True)
     key = report_key(job.given)
     tmp = parent / f".{key}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    try:
+        tmp.mkdir(parents=True)
+    except OSError as exc:
+        raise RenderError(f"cannot write the report ({exc.strerror or exc})", file=parent,
+                          fix="check the folder's permissions, or set CRMLAB_REPORTS_DIR "
+                              "(or --output) to a writable folder") from None
     values = {n: p.default for n, p in job.declared.items()}
     values.update(job.run_params)
     started, t0 = _now(), time.perf_counter()

@@ -82,6 +82,13 @@ def test_a_typo_in_a_batch_file_renders_nothing(capsys, reports, tmp_path):
     assert not reports.exists()
 
 
+def test_unwritable_output_is_one_line(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the reports folder should be")
+    code, out, err = _run(capsys, "render", OK, "--output", blocker / "reports", "--no-progress")
+    assert code == 2 and "cannot write the report" in _one_line_error(err)
+
+
 def test_console_script_exits_2_without_traceback(tmp_path):
     script = Path(sys.executable).with_name("crmlab")
     proc = subprocess.run([str(script), "render", str(OK), "-p", "rate", "high"],
