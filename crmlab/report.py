@@ -1045,7 +1045,7 @@ def render_batch(notebooks: Iterable[Any] | None = None, *, config_file: str | P
     Parameters
     ----------
     notebooks : notebooks (names or paths) or ``(notebook, parameters)`` pairs.
-    config_file : a batch YAML file (:func:`load_batch_config`), added after ``jobs``.
+    config_file : a batch YAML file (:func:`load_batch_config`), added after ``notebooks``.
     all_notebooks : add every ``notebooks/NN-*.ipynb`` (not ``exploratory/``).
     notebooks_dir : where ``all_notebooks`` and bare names look (default ``notebooks/``).
     output_root, show_pii, as_of, timeout : as for :func:`render`. With ``as_of`` the batch
