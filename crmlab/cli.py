@@ -58,8 +58,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="where --all and bare notebook names look (default: notebooks/)")
     r.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="time allowed per cell (default: no limit)")
-    r.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
-                   help="notebooks rendered at once (default: one per CPU core, at most 4)")
+    r.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                   help="notebooks rendered at once, each in its own process (default 1: in "
+                   "order; 0: one per CPU core, at most 4)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     p = sub.add_parser("params", help="list a notebook's parameters, types and defaults")

@@ -105,7 +105,8 @@ def test_render_all_renders_numbered_notebooks_and_reports_failures(capsys, repo
     shutil.copy(OK, nbs / "02-toy.ipynb")
     shutil.copy(OK, nbs / "exploratory" / "03-scratch.ipynb")
     shutil.copy(OK, nbs / "draft.ipynb")
-    code, out, err = _run(capsys, "render", "--all", "--notebooks-dir", nbs, "--no-progress")
+    code, out, err = _run(capsys, "render", "--all", "--notebooks-dir", nbs, "--no-progress",
+                          "-j", "2")  # two worker processes
     assert code == 1  # one notebook failed; the other still rendered
     assert sorted(p.name for p in reports.iterdir()) == ["01-broken", "02-toy", "index.html"]
     assert (reports / "02-toy" / "default" / "report.html").is_file()
