@@ -332,7 +332,8 @@ def _rel_interval(m1, m0, var_log, alpha, t_df=None):
     return r - 1, r * math.exp(-q * se) - 1, r * math.exp(q * se) - 1
 
 
-def _bootstrap_means(values_nz: np.ndarray, n: int, B: int, rng: np.random.Generator) -> np.ndarray:
+def _bootstrap_means(values_nz: np.ndarray, n: int, B: int, rng: np.random.Generator,
+                     budget: int = BOOTSTRAP_BUDGET) -> np.ndarray:
     """Bootstrap distribution of the mean of ``n`` values of which ``values_nz`` are non-zero.
 
     Drawing ``n`` of ``n`` values with replacement picks Binomial(n, k/n) non-zero values, each
@@ -346,7 +347,7 @@ def _bootstrap_means(values_nz: np.ndarray, n: int, B: int, rng: np.random.Gener
         return np.zeros(B)
     full_mean = values_nz.sum() / n
     p = k / n
-    m = n if B * k <= BOOTSTRAP_BUDGET else max(int(BOOTSTRAP_BUDGET / (B * p)), 100)
+    m = n if B * k <= budget else max(int(budget / (B * p)), 100)
     counts = rng.binomial(m, p, size=B)
     idx = rng.integers(0, k, size=int(counts.sum()))
     owner = np.repeat(np.arange(B), counts)
@@ -752,14 +753,30 @@ def measure(
 
 
 def _adjust(p: np.ndarray, method: str | None) -> np.ndarray:
-    """Multiple-testing adjusted p-values (statsmodels ``multipletests``); NaN stays NaN."""
+    """Multiple-testing adjusted p-values; NaN stays NaN.
+
+    Holm (1979) step-down, Benjamini & Hochberg (1995) step-up or Bonferroni; the same
+    numbers as statsmodels ``multipletests`` (computed here because that function forces a
+    garbage collection on every call, which dominates a small readout).
+    """
     out = np.array(p, dtype=float)
     ok = np.isfinite(out)
     if method is None or ok.sum() == 0:
         return out
-    from statsmodels.stats.multitest import multipletests
-
-    out[ok] = multipletests(out[ok], method=method)[1]
+    q = out[ok]
+    m = q.size
+    order = np.argsort(q, kind="mergesort")
+    ps = q[order]
+    if method == "holm":
+        adj = np.maximum.accumulate(np.minimum((m - np.arange(m)) * ps, 1.0))
+    elif method == "fdr_bh":
+        adj = np.minimum.accumulate((m / np.arange(m, 0, -1) * ps[::-1]))[::-1]
+        adj = np.minimum(adj, 1.0)
+    else:  # bonferroni
+        adj = np.minimum(m * ps, 1.0)
+    res = np.empty(m)
+    res[order] = adj
+    out[ok] = res
     return out
 
 
