@@ -53,7 +53,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crmlab import config
 from crmlab.errors import DataError, ParameterError
 from crmlab.results import Result, to_jsonable
 
@@ -80,7 +79,7 @@ SKEW_RULE = 355.0
 #: An SRM check that fails at this level is shown first and loud (Kohavi et al. 2020).
 SRM_ALPHA = 0.001
 #: Largest number of values drawn in one bootstrap (keeps it bounded on huge arms).
-BOOTSTRAP_BUDGET = 20_000_000
+BOOTSTRAP_BUDGET = 4_000_000
 
 _CORRECTIONS = {"holm": "holm", "bh": "fdr_bh", "fdr_bh": "fdr_bh", "bonferroni": "bonferroni"}
 
@@ -110,15 +109,11 @@ def load_experiment(data: str | Path | pd.DataFrame = "hillstrom") -> pd.DataFra
     """
     if isinstance(data, pd.DataFrame):
         return data
-    if str(data) == "hillstrom":
-        try:
-            from crmlab import data as _data
+    from crmlab import data as _data
 
-            return _data.load_hillstrom()
-        except (ImportError, AttributeError):
-            path: Path = config.HILLSTROM
-    else:
-        path = Path(data)
+    if str(data) == "hillstrom":
+        return _data.load_hillstrom()
+    path = Path(data)
     if not path.exists():
         raise DataError(
             "experiment file not found", file=path,
@@ -245,11 +240,16 @@ class _Moments:
     """Per-group count, mean, variance (ddof=1) and skewness of one variable."""
 
     def __init__(self, codes: np.ndarray, k: int, y: np.ndarray, *, third: bool = True,
-                 shift: float | None = None):
+                 shift: float | None = None, binary: bool = False):
         self.shift = float(y.mean()) if shift is None else shift
         yc = y - self.shift if self.shift != 0.0 else y
         self.n = np.bincount(codes, minlength=k).astype(np.float64)
         self.s1 = np.bincount(codes, weights=yc, minlength=k)
+        if binary and self.shift == 0.0:
+            # y * y == y for 0/1 values: the sum of squares is the count of ones
+            self.s2, self.s3 = self.s1, None
+            self._yc = yc
+            return
         y2 = yc * yc
         self.s2 = np.bincount(codes, weights=y2, minlength=k)
         if third:
@@ -667,7 +667,8 @@ def measure(
             )
         kind = "binary" if is_bin else "amount"
         kinds[o] = kind
-        ym = _Moments(codes, k, y, third=not is_bin, shift=0.0 if is_bin else None)
+        ym = _Moments(codes, k, y, third=not is_bin, shift=0.0 if is_bin else None,
+                      binary=is_bin)
         means = ym.mean
         arms_tab[o] = means
         var = ym.var
@@ -680,7 +681,7 @@ def measure(
             x_bar = xm.mean @ n / n.sum()
             adj_mean = means - theta * (xm.mean - x_bar)
             adj_var = np.maximum(var - 2 * theta * cxy / (n - 1) + theta**2 * xm.var, 0.0)
-        nz_codes = nz_vals = None
+        nz_codes = nz_vals = boot_control = None
         for j in range(1, k):
             r: dict[str, Any] = {"outcome": o, "arm": labels[j], "kind": kind,
                                  "n_control": int(n[0]), "n_arm": int(n[j]),
@@ -710,7 +711,10 @@ def measure(
                         nz = y != 0
                         nz_codes, nz_vals = codes[nz], y[nz]
                     bt = _bootstrap_means(nz_vals[nz_codes == j], int(n[j]), n_boot, rng)
-                    bc = _bootstrap_means(nz_vals[nz_codes == 0], int(n[0]), n_boot, rng)
+                    if boot_control is None:  # one control distribution for every arm
+                        boot_control = _bootstrap_means(nz_vals[nz_codes == 0], int(n[0]),
+                                                        n_boot, rng)
+                    bc = boot_control
                     q = [100 * alpha / 2, 100 * (1 - alpha / 2)]
                     r["ci_low"], r["ci_high"] = np.percentile(bt - bc, q)
                     with np.errstate(divide="ignore", invalid="ignore"):
@@ -930,7 +934,8 @@ def segment_effects(
         cell = codes * m + scodes
         for o in outcomes:
             y, is_bin = ys[o]
-            mom = _Moments(cell, k * m, y, third=False, shift=0.0 if is_bin else None)
+            mom = _Moments(cell, k * m, y, third=False, shift=0.0 if is_bin else None,
+                           binary=is_bin)
             nn = mom.n.reshape(k, m)
             mean = mom.mean.reshape(k, m)
             var = mom.var.reshape(k, m)
