@@ -68,9 +68,11 @@ __all__ = [
     "load_experiment",
     "measure",
     "plan",
+    "recommend",
     "roi",
     "segment_effects",
     "slug",
+    "srm_check",
 ]
 
 #: Kohavi et al. (2020): the t-test's normal approximation is adequate when each arm has
@@ -414,6 +416,14 @@ class MeasureResult(Result):
                 expected=f"outcome in {self.outcomes}, arm in {self.treatments}",
             )
         return row.iloc[0]
+
+    def ranking(self, outcome: str) -> list:
+        """Treatment arms ordered by absolute lift on ``outcome``, best first."""
+        c = self.comparisons[self.comparisons["outcome"] == outcome]
+        if c.empty:
+            raise ParameterError("outcome was not measured", value=outcome,
+                                 expected=f"one of {self.outcomes}")
+        return list(c.sort_values("lift_abs", ascending=False)["arm"])
 
     def to_dict(self) -> dict[str, Any]:
         """Flat headline numbers.
@@ -797,8 +807,8 @@ class SegmentEffectsResult(Result):
     table : one row per dimension, segment, outcome and treatment arm: sizes, control and
         arm value, lift with interval, p-value and ``action`` ("target": the interval is
         above zero; "avoid": below zero; "unclear").
-    interaction : one row per dimension, outcome and arm: Cochran's Q, df, p-value and
-        ``differs`` (p < alpha).
+    interaction : one row per dimension, outcome and arm: Cochran's Q, df, p-value, the
+        corrected ``p_adjusted`` and ``differs`` (p_adjusted < alpha).
     recommendation : plain-language summary of whom to target.
     """
 
@@ -844,6 +854,7 @@ class SegmentEffectsResult(Result):
             base = f"{slug(r['outcome'])}__{slug(r['arm'])}__{slug(r['dimension'])}"
             out[f"{base}__interaction_q"] = r["q"]
             out[f"{base}__interaction_p_value"] = r["p_value"]
+            out[f"{base}__interaction_p_adjusted"] = r["p_adjusted"]
             out[f"{base}__differs"] = bool(r["differs"])
         return to_jsonable(out)
 
@@ -887,6 +898,7 @@ def segment_effects(
     control: Any = "No E-Mail",
     treatments: Sequence | None = None,
     alpha: float = 0.05,
+    correction: str | None = "holm",
 ) -> SegmentEffectsResult:
     """Effect of each treatment arm within each segment, and whether the effect differs.
 
@@ -896,6 +908,10 @@ def segment_effects(
     by : segment column(s), e.g. ``"channel"``, ``["newbie", "zip_code"]`` or an RFM
         ``segment`` column joined onto the experiment; each is analysed separately.
     arm, outcome, control, treatments, alpha : as in :func:`measure`.
+    correction : correction of the interaction p-values over all dimensions, outcomes and
+        arms tested (``"holm"``, ``"bh"``, ``"bonferroni"`` or None): looking for *some*
+        segment difference in many columns finds one by chance otherwise. ``differs`` uses
+        the corrected p-value.
 
     Notes
     -----
@@ -911,6 +927,12 @@ def segment_effects(
         by = [by]
     by = list(by)
     outcomes = [outcome] if isinstance(outcome, str) else list(outcome)
+    method = None
+    if correction is not None:
+        if correction not in _CORRECTIONS:
+            raise ParameterError("unknown correction", value=correction,
+                                 expected=f"one of {sorted(_CORRECTIONS)} or None")
+        method = _CORRECTIONS[correction]
     _require_columns(data, by, "segment")
     _require_columns(data, outcomes, "outcome")
     codes, labels, keep = _arm_codes(data, arm, control, treatments)
@@ -980,6 +1002,8 @@ def segment_effects(
                               "segments_tested": int(d.size)})
     table = pd.DataFrame(rows)
     interaction = pd.DataFrame(inter)
+    interaction["p_adjusted"] = _adjust(interaction["p_value"].to_numpy(), method)
+    interaction["differs"] = interaction["p_adjusted"] < alpha
     rec = []
     for _, r in interaction.iterrows():
         t = table[(table["dimension"] == r["dimension"]) & (table["outcome"] == r["outcome"])
@@ -989,13 +1013,15 @@ def segment_effects(
         names = ", ".join(map(str, tg["segment"])) or "no segment"
         if r["differs"]:
             msg = (f"{r['arm']} on {r['outcome']}: the effect differs by {r['dimension']} "
-                   f"(interaction p={r['p_value']:.3g}); target {names}")
+                   f"(interaction p={r['p_value']:.3g}, adjusted {r['p_adjusted']:.3g}); "
+                   f"target {names}")
             if len(av):
                 msg += f"; avoid {', '.join(map(str, av['segment']))}"
         else:
             msg = (f"{r['arm']} on {r['outcome']}: no evidence that the effect differs by "
-                   f"{r['dimension']} (interaction p={r['p_value']:.3g}); judge the arm on its "
-                   f"overall lift (segments with a clearly positive lift: {names})")
+                   f"{r['dimension']} (interaction p={r['p_value']:.3g}, adjusted "
+                   f"{r['p_adjusted']:.3g}); judge the arm on its overall lift (segments with a "
+                   f"clearly positive lift: {names})")
         rec.append(msg + ".")
     return SegmentEffectsResult(table, interaction, alpha, rec)
 
@@ -1303,9 +1329,10 @@ def holdout(
         mde_half = plan(baseline, n_per_arm=h, power=power, alpha=alpha, kind=kind, sd=sd)
         feasible = False
         notes.append(
-            f"The audience of {audience:,} is too small to detect {mde_abs:.4g} with power "
-            f"{power}: even a 50/50 split detects only {mde_half['mde_abs']:.4g} "
-            f"({mde_half['mde_rel']:.1%} relative). Test on a larger audience or accept a larger MDE."
+            f"The audience of {audience:,} is too small to detect a lift of {mde_abs:.4g} "
+            f"({mde_abs / baseline:+.0%}) with power {power}: even a 50/50 split detects only "
+            f"{mde_half['mde_abs']:.4g} ({mde_half['mde_rel']:+.0%}). Test on a larger audience "
+            "or accept a larger minimum detectable effect."
         )
     else:
         from scipy.optimize import brentq
@@ -1431,3 +1458,92 @@ def diff_in_diff(
              [["pre", "post"]])
     means["change"] = means["post"] - means["pre"]
     return DiDResult(est, se, lo, hi, p, means, int(groups.max() + 1), len(y), outcome, alpha)
+
+
+# --------------------------------------------------------------------------------------
+# recommendation
+# --------------------------------------------------------------------------------------
+
+
+def recommend(
+    measured: MeasureResult,
+    outcome: str,
+    *,
+    head_to_head: MeasureResult | None = None,
+    segments: SegmentEffectsResult | None = None,
+    money: ROIResult | None = None,
+    next_test: PlanResult | None = None,
+    holdout_plan: PlanResult | None = None,
+) -> list[str]:
+    """The read-out in sentences: which arm, to whom, whether it pays, how large the next test.
+
+    Parameters
+    ----------
+    measured : the test read-out from :func:`measure`.
+    outcome : the outcome the decision rests on (e.g. ``"conversion"``).
+    head_to_head : :func:`measure` of the best arm against the runner-up (runner-up as control).
+    segments : :func:`segment_effects` for the same outcome.
+    money : :func:`roi` of ``measured``.
+    next_test, holdout_plan : :func:`plan` and :func:`holdout` for the next campaign.
+    """
+    lines: list[str] = []
+    if measured.srm["failed"]:
+        lines.append("Do not act on this test: " + measured.srm["message"])
+    ranked = measured.ranking(outcome)
+    best = ranked[0]
+    row = measured.lift(outcome, best)
+    kind = measured.kinds[outcome]
+    fmt = (lambda v: f"{100 * v:.2f} points") if kind == "binary" else (lambda v: f"{v:,.3g}")
+    if row["significant"] and row["lift_abs"] > 0:
+        lines.append(
+            f"Send {best}: it lifts {outcome} by {fmt(row['lift_abs'])} over {measured.control} "
+            f"({row['lift_rel']:+.0%}; {100 * (1 - measured.alpha):.0f}% interval "
+            f"{fmt(row['ci_low'])} to {fmt(row['ci_high'])}; adjusted p={row['p_adjusted']:.2g})."
+        )
+    else:
+        lines.append(
+            f"No arm lifts {outcome} significantly over {measured.control} (best: {best}, "
+            f"adjusted p={row['p_adjusted']:.2g}); do not roll out on this evidence."
+        )
+    if head_to_head is not None and len(ranked) > 1:
+        h = head_to_head.lift(outcome, best)
+        other = head_to_head.control
+        if h["p_value"] < measured.alpha and h["lift_abs"] > 0:
+            lines.append(f"{best} also beats {other} head to head by {fmt(h['lift_abs'])} "
+                         f"(p={h['p_value']:.2g}).")
+        else:
+            lines.append(f"{best} and {other} cannot be told apart head to head "
+                         f"(difference {fmt(h['lift_abs'])}, p={h['p_value']:.2g}).")
+    if segments is not None:
+        inter = segments.interaction
+        inter = inter[(inter["arm"] == best) & (inter["outcome"] == outcome)]
+        tab = segments.table
+        for _, r in inter.iterrows():
+            t = tab[(tab["arm"] == best) & (tab["outcome"] == outcome)
+                    & (tab["dimension"] == r["dimension"])]
+            tg = t[t["action"] == "target"].sort_values("lift_abs", ascending=False)
+            names = ", ".join(map(str, tg["segment"])) or "none"
+            if r["differs"]:
+                lines.append(f"By {r['dimension']} the effect of {best} differs "
+                             f"(interaction adjusted p={r['p_adjusted']:.2g}): target {names}.")
+            else:
+                lines.append(f"By {r['dimension']} there is no evidence that the effect of {best} "
+                             f"differs (interaction adjusted p={r['p_adjusted']:.2g}); send it to "
+                             f"all, clearly positive in: {names}.")
+    if money is not None and best in money.table.index:
+        r = money.table.loc[best]
+        if "roi" in r and np.isfinite(r.get("roi", np.nan)):
+            verdict = ("pays for itself even at the low end of its interval" if r["roi_low"] > 0
+                       else "pays on average but its interval includes a loss" if r["roi"] > 0
+                       else "does not pay at these costs and margin")
+            lines.append(f"Money: {best} returns a net {r['net_return']:,.0f} on a cost of "
+                         f"{r['cost']:,.0f} (ROI {r['roi']:.0%}, interval {r['roi_low']:.0%} to "
+                         f"{r['roi_high']:.0%}): it {verdict}.")
+    if next_test is not None:
+        p = next_test.table.iloc[0]
+        lines.append(f"Next test: {int(p['n_per_arm']):,} customers per arm detect a lift of "
+                     f"{p['mde_rel']:+.0%} on a baseline of {p['baseline']:.3g} with power "
+                     f"{p['power']:.0%} at alpha {p['alpha']}.")
+    if holdout_plan is not None:
+        lines.extend(holdout_plan.notes)
+    return lines

@@ -340,6 +340,11 @@ def test_segment_effects_table_and_dict(hill):
     assert all(not isinstance(v, (dict, list)) for v in d.values())
     json.dumps(d)
     assert len(se.recommendation) == len(se.interaction)
+    # interaction p-values are Holm-corrected over the 2 dimensions x 2 outcomes x 2 arms
+    inter = se.interaction
+    np.testing.assert_allclose(inter["p_adjusted"],
+                               multipletests(inter["p_value"], method="holm")[1], rtol=1e-12)
+    assert (inter["differs"] == (inter["p_adjusted"] < 0.05)).all()
     assert "<table" in se._repr_html_()
 
 
