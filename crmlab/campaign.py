@@ -294,6 +294,8 @@ class _Moments:
 
 def _welch(m1, v1, n1, m0, v0, n0, alpha):
     """Welch's t-test and interval for mean1 - mean0 from means, variances (ddof=1), sizes."""
+    if n1 < 2 or n0 < 2:
+        return m1 - m0, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan
     a, b = v1 / n1, v0 / n0
     se = math.sqrt(a + b)
     diff = m1 - m0
@@ -580,8 +582,9 @@ def measure(
     treatments : arms to compare with the control (default: all others).
     binary : outcomes that must be binary (a two-proportion test is asked for); a non-0/1
         column named here raises :class:`~crmlab.errors.DataError`.
-    intended_split : intended share per arm, ``{label: share}`` or a sequence in the order
-        control, treatments (default: equal split).
+    intended_split : intended share per arm, ``{label: share}`` (preferred) or a sequence in
+        the order of ``result.arms`` (control first, then the treatments as given or in order
+        of first appearance); default: equal split.
     covariate : pre-period column for CUPED variance reduction (Hillstrom: ``"history"``).
     correction : ``"holm"`` (default), ``"bh"`` (Benjamini-Hochberg), ``"bonferroni"`` or
         None, applied over all outcome x arm comparisons.
@@ -633,6 +636,8 @@ def measure(
         if b not in outcomes:
             raise ParameterError("binary outcome is not among the outcomes", value=b,
                                  expected=f"one of {outcomes}")
+    if n_boot is None or n_boot < 0:
+        raise ParameterError("n_boot must be a non-negative number of resamples", value=n_boot)
     rng = np.random.default_rng(random_state)
 
     codes, labels, keep = _arm_codes(data, arm, control, treatments, intended_split)
@@ -835,6 +840,23 @@ class SegmentEffectsResult(Result):
         if arm is not None:
             t = t[t["arm"] == arm]
         return t.sort_values("lift_abs", ascending=False)
+
+    def response(self, dimension: str, outcome: str | None = None,
+                 arm: Any | None = None) -> pd.DataFrame:
+        """Measured campaign response per segment of one dimension (one outcome and arm).
+
+        Indexed by segment label; columns ``lift_abs``, ``ci_low``, ``ci_high``, ``lift_rel``,
+        ``p_value``, ``action``, ``n_arm``, ``n_control``. Defaults: the first outcome and arm.
+        """
+        t = self.table
+        if dimension not in set(t["dimension"]):
+            raise ParameterError("dimension was not analysed", value=dimension,
+                                 expected=f"one of {sorted(set(t['dimension']))}")
+        outcome = t["outcome"].iloc[0] if outcome is None else outcome
+        arm = t["arm"].iloc[0] if arm is None else arm
+        t = t[(t["dimension"] == dimension) & (t["outcome"] == outcome) & (t["arm"] == arm)]
+        return t.set_index("segment")[["lift_abs", "ci_low", "ci_high", "lift_rel", "p_value",
+                                       "action", "n_arm", "n_control"]]
 
     def to_dict(self) -> dict[str, Any]:
         """Flat numbers for the strategy report.

@@ -514,3 +514,42 @@ def test_result_display_and_flat_dict(hill_result):
     assert "Sample ratio check passed" in html and "<table" in html
     ax = hill_result.plot("conversion")
     assert len(ax.get_yticklabels()) == 2
+
+
+def test_diff_in_diff_bad_input():
+    df = pd.DataFrame({"u": [1, 1, 2, 2], "treated": [1, 1, 0, 0], "post": [0, 2, 0, 2],
+                       "y": [1.0, 2, 1, 1]})
+    with pytest.raises(DataError, match=r"column 'post'.*not 0/1"):
+        campaign.diff_in_diff(df, outcome="y", treated="treated", post="post", unit="u")
+    df["post"] = [0, 0, 0, 1]
+    with pytest.raises(DataError, match="both before and after"):
+        campaign.diff_in_diff(df, outcome="y", treated="treated", post="post", unit="u")
+
+
+def test_segment_response_for_strategy_report():
+    """Segments with missing labels get their own row; response() gives one row per segment."""
+    rng = np.random.default_rng(4)
+    n = 6000
+    df = pd.DataFrame({
+        "arm": rng.choice(["ctrl", "mail"], n),
+        "rfm": rng.choice(["Champions", "At Risk", None], n),
+    })
+    # mail works only for At Risk customers (+10 points); Champions are unaffected
+    base = 0.1 + 0.1 * ((df["arm"] == "mail") & (df["rfm"] == "At Risk"))
+    df["buy"] = (rng.random(n) < base).astype(int)
+    se = campaign.segment_effects(df, "rfm", arm="arm", outcome="buy", control="ctrl")
+    resp = se.response("rfm")
+    assert set(resp.index) == {"Champions", "At Risk", "(missing)"}
+    assert resp.loc["At Risk", "action"] == "target"
+    assert resp.loc["At Risk", "lift_abs"] == pytest.approx(0.1, abs=0.04)
+    assert bool(se.interaction.loc[0, "differs"])
+    assert "target At Risk" in se.recommendation[0]
+    with pytest.raises(ParameterError, match="'channel'"):
+        se.response("channel")
+
+
+def test_tiny_arms_do_not_crash():
+    df = pd.DataFrame({"arm": ["c", "c", "t"], "y": [1.0, 2.0, 5.0]})
+    row = campaign.measure(df, arm="arm", outcomes=["y"], control="c").lift("y", "t")
+    assert row["lift_abs"] == pytest.approx(3.5)
+    assert np.isnan(row["p_value"])
