@@ -90,6 +90,11 @@ class SampleRatioMismatchWarning(UserWarning):
     """The arms' sizes differ from the intended split: assignment or logging is broken."""
 
 
+def _label(text: str) -> str:
+    """Plot text with dollar signs escaped (matplotlib would read "$100 - $200" as maths)."""
+    return str(text).replace("$", r"\$")
+
+
 def slug(value: Any) -> str:
     """Key-safe name used in ``to_dict()`` keys: ``"Mens E-Mail"`` -> ``"mens_e_mail"``."""
     s = re.sub(r"[^0-9a-z]+", "_", str(value).lower()).strip("_")
@@ -498,9 +503,9 @@ class MeasureResult(Result):
         y = np.arange(len(c))[::-1]
         ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="o", capsize=3)
         ax.axvline(0, color="grey", lw=1)
-        ax.set_yticks(y, [f"{o}: {a}" for o, a in zip(c["outcome"], c["arm"])])
-        ax.set_xlabel(("relative" if relative and not cuped else "absolute")
-                      + f" lift vs {self.control} ({100 * (1 - self.alpha):.0f}% interval)")
+        ax.set_yticks(y, [_label(f"{o}: {a}") for o, a in zip(c["outcome"], c["arm"])])
+        ax.set_xlabel(_label(("relative" if relative and not cuped else "absolute")
+                             + f" lift vs {self.control} ({100 * (1 - self.alpha):.0f}% interval)"))
         return ax
 
 
@@ -819,7 +824,8 @@ class SegmentEffectsResult(Result):
 
     title = "Campaign effect by segment"
 
-    def __init__(self, table, interaction, alpha, recommendation):
+    def __init__(self, table, interaction, alpha, recommendation, control=None):
+        self.control = control
         self.table = table
         self.interaction = interaction
         self.alpha = alpha
@@ -906,8 +912,8 @@ class SegmentEffectsResult(Result):
                                                   [r["ci_high"] - r["lift_abs"]]],
                         fmt="o", color=c, capsize=3)
         ax.axvline(0, color="grey", lw=1)
-        ax.set_yticks(y, [f"{d}: {s}" for d, s in zip(t["dimension"], t["segment"])])
-        ax.set_xlabel(f"lift in {outcome}, {arm} vs control")
+        ax.set_yticks(y, [_label(f"{d}: {s}") for d, s in zip(t["dimension"], t["segment"])])
+        ax.set_xlabel(_label(f"lift in {outcome}, {arm} vs {self.control}"))
         return ax
 
 
@@ -1045,7 +1051,7 @@ def segment_effects(
                    f"{r['p_adjusted']:.3g}); judge the arm on its overall lift (segments with a "
                    f"clearly positive lift: {names})")
         rec.append(msg + ".")
-    return SegmentEffectsResult(table, interaction, alpha, rec)
+    return SegmentEffectsResult(table, interaction, alpha, rec, control=control)
 
 
 # --------------------------------------------------------------------------------------

@@ -346,6 +346,12 @@ def test_segment_effects_table_and_dict(hill):
                                multipletests(inter["p_value"], method="holm")[1], rtol=1e-12)
     assert (inter["differs"] == (inter["p_adjusted"] < 0.05)).all()
     assert "<table" in se._repr_html_()
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    assert se.plot("conversion", "Mens E-Mail", dimension="channel", ax=ax) is ax
+    assert [t.get_text() for t in ax.get_yticklabels()][0] == "channel: Multichannel"
+    plt.close(fig)
 
 
 # ------------------------------------------------------------------ money
@@ -512,8 +518,11 @@ def test_result_display_and_flat_dict(hill_result):
     assert s.index.names == ["outcome", "arm"] and len(s) == 6
     html = hill_result._repr_html_()
     assert "Sample ratio check passed" in html and "<table" in html
+    import matplotlib.pyplot as plt
+
     ax = hill_result.plot("conversion")
     assert len(ax.get_yticklabels()) == 2
+    plt.close(ax.figure)
 
 
 def test_diff_in_diff_bad_input():
