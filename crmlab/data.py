@@ -364,35 +364,34 @@ def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> 
     if len(raw) == 0:
         raise DataError("the table has a header but no rows", file=file, expected="at least one row")
 
-    out = pd.DataFrame(index=pd.RangeIndex(len(raw)))
+    raw = raw.reset_index(drop=True)
+    out = pd.DataFrame(index=raw.index)
+    na_str = pd.Series(pd.NA, index=raw.index, dtype="string")
     for canon in ("customer_id", "order_id", "product_id"):
-        out[canon] = _to_id(raw[cols[canon]]) if canon in cols else pd.Series(pd.NA, index=out.index, dtype="string")
-    out["order_ts"] = _to_datetime(raw[cols["order_ts"]], cols["order_ts"], file, offset, cmap).to_numpy()
-    out["product_name"] = (
-        raw[cols["product_name"]].astype("string").to_numpy() if "product_name" in cols else pd.NA
-    )
-    out["product_name"] = out["product_name"].astype("string")
+        out[canon] = _to_id(raw[cols[canon]]) if canon in cols else na_str
+    out["order_ts"] = _to_datetime(raw[cols["order_ts"]], cols["order_ts"], file, offset, cmap)
+    out["product_name"] = raw[cols["product_name"]].astype("string") if "product_name" in cols else na_str
     if "quantity" in cols:
-        out["quantity"] = _to_number(raw[cols["quantity"]], cols["quantity"], file, offset).to_numpy()
+        out["quantity"] = _to_number(raw[cols["quantity"]], cols["quantity"], file, offset)
     else:
         out["quantity"] = 1.0
     if "unit_price" in cols:
-        out["unit_price"] = _to_number(raw[cols["unit_price"]], cols["unit_price"], file, offset).to_numpy()
+        out["unit_price"] = _to_number(raw[cols["unit_price"]], cols["unit_price"], file, offset)
     if "amount" in cols:
-        out["amount"] = _to_number(raw[cols["amount"]], cols["amount"], file, offset).to_numpy()
+        out["amount"] = _to_number(raw[cols["amount"]], cols["amount"], file, offset)
         if "unit_price" not in cols:
             with np.errstate(divide="ignore", invalid="ignore"):
                 out["unit_price"] = out["amount"] / out["quantity"]
     else:
         out["amount"] = out["quantity"] * out["unit_price"]
+    out = out[[c for c in CANONICAL if c in out.columns]]
     if cmap.cancel_prefix:
         out["is_cancellation"] = out["order_id"].str.startswith(cmap.cancel_prefix).fillna(False).astype(bool)
     else:
         out["is_cancellation"] = False
     for opt in ("country", "channel", "category"):
         if opt in cols:
-            out[opt] = raw[cols[opt]].astype("string").to_numpy()
-            out[opt] = out[opt].astype("string")
+            out[opt] = raw[cols[opt]].astype("string")
     bad_id = out["order_id"].isna().to_numpy()
     if bad_id.any():
         pos = int(np.flatnonzero(bad_id)[0])
@@ -480,6 +479,21 @@ class CleanResult(Result):
         return d
 
 
+def _exact_duplicates(tx: pd.DataFrame) -> np.ndarray:
+    """Rows identical to an earlier row in every column (exact, hash-accelerated).
+
+    Rows are hashed first; only rows whose hash occurs more than once are compared in full,
+    so the answer is exact and the full comparison touches a small subset.
+    """
+    h = pd.util.hash_pandas_object(tx, index=False).to_numpy()
+    cand = pd.Series(h).duplicated(keep=False).to_numpy()
+    out = np.zeros(len(tx), dtype=bool)
+    idx = np.flatnonzero(cand)
+    if len(idx):
+        out[idx] = tx.iloc[idx].duplicated(keep="first").to_numpy()
+    return out
+
+
 def clean(
     tx: pd.DataFrame,
     *,
@@ -516,6 +530,21 @@ def clean(
     }
     n0 = len(tx)
     keep = np.ones(n0, dtype=bool)
+    amount = tx["amount"].to_numpy(dtype=float, na_value=np.nan)
+    order_codes = pd.factorize(tx["order_id"])[0]
+    cust_codes = pd.factorize(tx["customer_id"])[0]  # -1 for unknown
+
+    def touched(mask: np.ndarray) -> dict[str, Any]:
+        oc = order_codes[mask]
+        cc = cust_codes[mask]
+        return {
+            "rows": int(mask.sum()),
+            "share_of_rows": mask.sum() / n0 if n0 else 0.0,
+            "revenue": float(np.nansum(amount[mask])),
+            "orders": int(len(np.unique(oc))),
+            "customers": int(len(np.unique(cc[cc >= 0]))),
+        }
+
     rows = []
     for step, on in switches.items():
         if step == "cancellations":
@@ -525,26 +554,11 @@ def clean(
         elif step == "non_positive_price":
             hit = ~(tx["unit_price"].to_numpy() > 0)
         elif step == "unknown_customers":
-            hit = tx["customer_id"].isna().to_numpy()
+            hit = cust_codes < 0
         else:
-            hit = np.zeros(n0, dtype=bool)
-            idx = np.flatnonzero(keep)
-            if len(idx):
-                hit[idx] = tx.iloc[idx].duplicated(keep="first").to_numpy()
+            hit = _exact_duplicates(tx)
         hit = hit & keep
-        touched = tx.loc[hit]
-        rows.append(
-            {
-                "step": step,
-                "applied": on,
-                "description": CLEANING_STEPS[step],
-                "rows": int(hit.sum()),
-                "share_of_rows": hit.sum() / n0 if n0 else 0.0,
-                "revenue": float(touched["amount"].sum()),
-                "orders": int(touched["order_id"].nunique()),
-                "customers": int(touched["customer_id"].nunique()),
-            }
-        )
+        rows.append({"step": step, "applied": on, "description": CLEANING_STEPS[step], **touched(hit)})
         if on:
             keep &= ~hit
     data = tx.loc[keep].reset_index(drop=True)
@@ -554,11 +568,7 @@ def clean(
             "step": "kept",
             "applied": True,
             "description": "lines kept for analysis",
-            "rows": int(keep.sum()),
-            "share_of_rows": keep.sum() / n0 if n0 else 0.0,
-            "revenue": float(data["amount"].sum()),
-            "orders": int(data["order_id"].nunique()),
-            "customers": int(data["customer_id"].nunique()),
+            **touched(keep),
         }
     )
     return CleanResult(data, pd.DataFrame(rows))
