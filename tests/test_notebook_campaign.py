@@ -61,5 +61,8 @@ def test_campaign_notebook_defaults_on_hillstrom(run_notebook):
     assert m["measure__n__no_e_mail"] == 21306
     assert m["srm_failed"] is False
     assert m["best_arm"] == "Mens E-Mail" and m["best_significant"] is True
+    # the strategy report's key findings read these two names
+    assert m["campaign_best_arm"] == "Mens E-Mail"
+    assert m["campaign_best_lift"] == pytest.approx(m["measure__conversion__mens_e_mail__lift_rel"])
     assert m["next_test_n_per_arm"] == campaign.plan(
         m["measure__conversion__no_e_mail__mean"], mde=0.25, relative=True)["n_per_arm"]
