@@ -117,6 +117,24 @@ def test_render_all_renders_numbered_notebooks_and_reports_failures(capsys, repo
     assert out.strip().splitlines()[-1] == f"HTML reports: {reports / 'index.html'}"
 
 
+def test_scheduled_run_from_a_batch_file(capsys, reports, tmp_path):
+    (tmp_path / "nb").mkdir()
+    shutil.copy(OK, tmp_path / "nb" / "toy.ipynb")
+    schedule = tmp_path / "schedule.yml"
+    schedule.write_text("- notebook: nb/toy.ipynb\n  parameters: {n: 6}\n")  # relative to the file
+    code, out, err = _run(capsys, "render", "--config", schedule, "--as-of", "2011-09-01",
+                          "--no-progress")
+    assert code == 0, err
+    run = reports / "runs" / "2011-09-01"
+    assert f"Run manifest: {run / 'manifest.json'}" in out
+    metrics = json.loads((run / "toy" / "n=6" / "metrics.json").read_text())
+    assert metrics["as_of"] == "2011-09-01" and metrics["total"] == 3.0
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert [(e["notebook"], e["key"], e["status"]) for e in manifest["reports"]] == [
+        ("toy", "n=6", "ok")]
+    assert manifest["config_file"] == str(schedule)
+
+
 def test_render_one_notebook_with_parameters_and_show_pii(capsys, reports, tmp_path,
                                                           monkeypatch):
     monkeypatch.chdir(tmp_path)
