@@ -1,0 +1,15 @@
+"""Shared plotting conventions: every figure goes on an axis you pass in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def get_ax(ax: Any = None, figsize: tuple[float, float] = (7, 4)):
+    """Return ``ax``, or the Axes of a new figure (shown by the notebook's inline backend)."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
