@@ -436,6 +436,7 @@ class _Fitter:
                                         bounds=[(-12.0, 9.0)] * len(x0),
                                         options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": self.max_iter})
                 res2 = optimize.minimize(lambda z: objective(z)[0], res.x, method="Nelder-Mead",
+                                         bounds=[(-12.0, 9.0)] * len(x0),
                                          options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": self.max_iter * 4})
                 if np.isfinite(res2.fun) and res2.fun <= res.fun:
                     res2.jac = np.zeros_like(res2.x)
@@ -531,7 +532,7 @@ def _frame_columns(data: Any, frequency: Any, recency: Any, T: Any, weights: Any
         raise DataError("frequency, recency and T differ in length")
     if len(x) == 0:
         raise DataError("no customers to fit", fix="check the calibration period")
-    bad = ~np.isfinite(x) | ~np.isfinite(tx) | ~np.isfinite(TT) | (x < 0) | (tx < 0) | (TT < tx) | (TT <= 0)
+    bad = ~np.isfinite(x) | ~np.isfinite(tx) | ~np.isfinite(TT) | (x < 0) | (tx < 0) | (TT < tx) | (TT < 0)
     bad |= (x == 0) & (tx != 0)
     bad |= (x > 0) & (tx <= 0)
     if bad.any():
@@ -540,7 +541,7 @@ def _frame_columns(data: Any, frequency: Any, recency: Any, T: Any, weights: Any
         raise DataError(
             "impossible customer history", row=row,
             value=f"frequency={x[i]}, recency={tx[i]}, T={TT[i]}",
-            expected="0 <= recency <= T, T > 0, recency = 0 exactly when frequency = 0",
+            expected="0 <= recency <= T, recency = 0 exactly when frequency = 0",
             fix="build the table with ltv.summary, or drop customers first seen on the observation end",
         )
     w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
@@ -1032,6 +1033,10 @@ def clv(
         "clv": value[inv],
     }, index=data.index)
     res = CLVResult(table, int(horizon_months), margin, discount_rate, level)
+    if intervals and not (transaction_model.converged_ and spend_model.converged_):
+        warnings.warn("CLV intervals left out: a model did not converge, so its parameter "
+                      "uncertainty is not known", ConvergenceWarning, stacklevel=2)
+        intervals = False
     if intervals:
         rng = np.random.default_rng(random_state)
         tdraws = transaction_model.sample_params(n_draws, rng)
@@ -1053,18 +1058,37 @@ def clv(
     return res
 
 
-def high_value_at_risk(value: CLVResult, past_value: pd.Series, *, p_alive_below: float = 0.5,
-                       top_share: float = 0.2) -> pd.DataFrame:
-    """Customers worth saving: high past value (top ``top_share`` by ``past_value``) but a
-    probability alive below ``p_alive_below``. Sorted by past value, with the CLV still at
-    stake. Pass the IDs through ``privacy.mask_ids`` before showing the list."""
+def high_value_at_risk(value: CLVResult, past_value: pd.Series, *, p_alive_below: float | None = None,
+                       top_share: float = 0.2, n: int | None = None,
+                       days_since_last: pd.Series | None = None) -> pd.DataFrame:
+    """Customers worth saving: high past value (top ``top_share`` by ``past_value``) ranked
+    by probability alive, lowest first.
+
+    ``p_alive_below`` keeps only those under a threshold; ``n`` keeps the first n. The
+    table carries past value, purchase history, P(alive), expected purchases and CLV (and
+    ``days_since_last`` when given). Pass the IDs through ``privacy.mask_ids`` before
+    showing the list.
+    """
+    if not 0 < top_share <= 1:
+        raise ParameterError("top_share must be in (0, 1]", value=top_share)
     t = value.table.copy()
     pv = pd.Series(past_value).reindex(t.index).astype(float)
     t["past_value"] = pv.to_numpy()
+    cols = ["past_value", "frequency", "recency", "T", "p_alive", "expected_purchases", "clv"]
+    if days_since_last is not None:
+        t["days_since_last"] = pd.Series(days_since_last).reindex(t.index).to_numpy()
+        cols.insert(1, "days_since_last")
     threshold = pv.quantile(1 - top_share)
-    out = t[(t["past_value"] >= threshold) & (t["p_alive"] < p_alive_below)]
-    return out.sort_values("past_value", ascending=False)[
-        ["past_value", "frequency", "recency", "T", "p_alive", "expected_purchases", "clv"]]
+    keep = t["past_value"] >= threshold
+    if p_alive_below is not None:
+        keep &= t["p_alive"] < p_alive_below
+    # P(alive) to 3 decimals first (ties are common when the model sees little dropout),
+    # then the longest silence, then the largest past value
+    t["_p"] = t["p_alive"].round(3)
+    order = ["_p"] + (["days_since_last"] if days_since_last is not None else []) + ["past_value"]
+    asc = [True] + ([False] if days_since_last is not None else []) + [False]
+    out = t.loc[keep].sort_values(order, ascending=asc)[cols]
+    return out if n is None else out.head(int(n))
 
 
 # ----------------------------------------------------------------------------------------
@@ -1153,13 +1177,19 @@ class ComparisonResult(Result):
         self.models = models
         self.checks = checks
         self.criterion = criterion
-        self.best_name = str(table[criterion].idxmin()) if table[criterion].notna().any() else str(table.index[0])
+        pool = table[table["converged"]] if table["converged"].any() else table
+        self.best_name = str(pool[criterion].idxmin()) if pool[criterion].notna().any() else str(pool.index[0])
         self.best_ = models[self.best_name]
-        self.notes = (f"chosen by lowest holdout {criterion}: {self.best_name}",)
+        self.notes = (f"chosen by lowest holdout {criterion} among the models that converged: {self.best_name}",)
 
     @property
     def summary(self) -> pd.DataFrame:
         return self.table
+
+    def refit_best(self, data: pd.DataFrame) -> TransactionModel:
+        """A fresh model of the chosen kind (same settings) fitted on ``data``, e.g. the
+        summary up to today once the holdout has done its job."""
+        return type(self.best_)(**{k: getattr(self.best_, k) for k in ("penalizer", "aggregate", "max_iter")}).fit(data)
 
     def to_dict(self) -> dict[str, Any]:
         return {"best_model": self.best_name, **{f"{k}_{self.criterion}": float(v)
@@ -1185,19 +1215,24 @@ class ComparisonResult(Result):
 
 
 def compare_models(calhold: pd.DataFrame, models: Sequence[TransactionModel] | None = None, *,
-                   criterion: str = "mae", max_frequency: int = 7) -> ComparisonResult:
+                   criterion: str = "mae", max_frequency: int = 7, penalizer: float = 0.0) -> ComparisonResult:
     """Fit each candidate on the calibration period and check it on the holdout.
 
-    Default candidates: BG/NBD, Pareto/NBD and MBG/NBD. ``criterion`` ("mae" or "rmse") picks
-    the best on the holdout, per customer. Models that fail to converge stay in the table
-    with their warning.
+    Default candidates: BG/NBD, Pareto/NBD and MBG/NBD (with ``penalizer``). ``criterion``
+    ("mae" or "rmse") picks the best on the holdout, per customer, among the models that
+    converged. Models that fail to converge stay in the table, marked, and their
+    warnings are collected in ``warnings_`` instead of being printed one by one.
     """
     if criterion not in ("mae", "rmse"):
         raise ParameterError("unknown criterion", value=criterion, expected="'mae' or 'rmse'")
-    models = list(models) if models is not None else [BGNBD(), ParetoNBD(), MBGNBD()]
-    rows, fitted, checks = {}, {}, {}
+    models = list(models) if models is not None else [
+        BGNBD(penalizer=penalizer), ParetoNBD(penalizer=penalizer), MBGNBD(penalizer=penalizer)]
+    rows, fitted, checks, caught = {}, {}, {}, []
     for mdl in models:
-        mdl.fit(calhold)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always", ConvergenceWarning)
+            mdl.fit(calhold)
+        caught += [str(x.message) for x in w if issubclass(x.category, ConvergenceWarning)]
         chk = holdout_check(mdl, calhold, max_frequency=max_frequency)
         name = mdl._label
         fitted[name], checks[name] = mdl, chk
@@ -1207,7 +1242,9 @@ def compare_models(calhold: pd.DataFrame, models: Sequence[TransactionModel] | N
                       "actual_total": chk.total_actual}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "model"
-    return ComparisonResult(table, fitted, checks, criterion)
+    res = ComparisonResult(table, fitted, checks, criterion)
+    res.warnings_ = caught
+    return res
 
 
 # ----------------------------------------------------------------------------------------
