@@ -98,8 +98,10 @@ def _period_label(n: np.ndarray, period: str) -> list[str]:
 class CohortResult(Result):
     """Cohort retention: ``counts`` and ``rates`` (cohort x periods since acquisition)."""
 
-    def __init__(self, counts: pd.DataFrame, sizes: pd.Series, period: str, mode: str):
+    def __init__(self, counts: pd.DataFrame, sizes: pd.Series, period: str, mode: str,
+                 last_cells: pd.DataFrame | None = None):
         self.counts = counts
+        self.last_cells = last_cells if last_cells is not None else counts.notna() & False
         self.sizes = sizes
         self.rates = counts.div(sizes, axis=0)
         self.period = period
@@ -113,9 +115,15 @@ class CohortResult(Result):
     def summary(self) -> pd.DataFrame:
         return self.rates
 
-    def average_rates(self) -> pd.Series:
-        """Customer-weighted mean retention rate per period offset over the cohorts observed."""
+    def average_rates(self, exclude_last_period: bool = True) -> pd.Series:
+        """Customer-weighted mean retention rate per period offset over the cohorts observed.
+
+        The last calendar period in the data is usually partial (the data end mid-month), so
+        its cells are left out unless ``exclude_last_period=False``.
+        """
         c = self.counts
+        if exclude_last_period:
+            c = c.mask(self.last_cells.to_numpy())
         observed = c.notna()
         sizes = observed.mul(self.sizes, axis=0)
         return (c.fillna(0).sum() / sizes.sum()).rename("retention")
@@ -174,8 +182,9 @@ def cohort_matrix(
     - ``mode="cumulative"``: in period c + k or later (still buying at some point; it can
       only fall with k).
 
-    Period 0 is the cohort size. Cells beyond the last period in the data are NaN (the
-    last period is usually partial: read its column with care).
+    Period 0 is the cohort size. Cells beyond the last period in the data are NaN. The last
+    calendar period is usually partial, so its cells (the last cell of each row) read low;
+    :meth:`CohortResult.average_rates` leaves them out.
     """
     if period not in _PERIODS:
         raise ParameterError("unknown cohort period", value=period, expected="'M', 'Q' or 'W'")
@@ -204,13 +213,16 @@ def cohort_matrix(
     counts = counts.reindex(index=cohorts, columns=ks).astype(float).fillna(0.0)
     mask = (cohorts[:, None] + ks[None, :]) > last_period
     counts = counts.mask(mask)
+    last = pd.DataFrame((cohorts[:, None] + ks[None, :]) == last_period, index=counts.index,
+                        columns=counts.columns)
     sizes = counts[0]
     keep = sizes > 0
-    counts, sizes = counts[keep], sizes[keep]
+    counts, sizes, last = counts[keep], sizes[keep], last[keep]
     counts.index = pd.Index(_period_label(counts.index.to_numpy(), period), name="cohort")
     counts.columns.name = "period"
     sizes.index = counts.index
-    return CohortResult(counts, sizes.astype(int).rename("customers"), period, mode)
+    last.index = counts.index
+    return CohortResult(counts, sizes.astype(int).rename("customers"), period, mode, last)
 
 
 # ----------------------------------------------------------------------------------------

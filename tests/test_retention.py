@@ -42,9 +42,13 @@ def test_cohort_matrix_exact_by_hand(toy):
     assert np.isnan(feb.iloc[3])
     np.testing.assert_allclose(co.rates.loc["2011-01"].to_numpy(), [1, 0.5, 0.5, 0.5])
     assert co.sizes.tolist() == [2, 2]
-    # customer-weighted average over the cohorts observed: k=1 -> (1+1)/(2+2), k=3 -> 1/2
-    avg = co.average_rates()
+    # customer-weighted average over the cohorts observed: k=1 -> (1+1)/(2+2), k=3 -> 1/2;
+    # by default the cells in the last (partial) calendar month, April, are left out
+    avg = co.average_rates(exclude_last_period=False)
     assert avg[1] == pytest.approx(0.5) and avg[3] == pytest.approx(0.5)
+    avg = co.average_rates()
+    assert avg[1] == pytest.approx(0.5) and np.isnan(avg[3])
+    assert avg[2] == pytest.approx(0.5)  # Jan cohort only (Feb cohort's k=2 is April)
 
 
 def test_cohort_matrix_cumulative_by_hand(toy):
