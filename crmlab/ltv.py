@@ -252,7 +252,10 @@ def calibration_holdout(
     their mean spend (``monetary_value_holdout``) and the holdout length in units
     (``duration_holdout``). Same definitions as
     ``lifetimes.utils.calibration_and_holdout_data``, which fails on pandas 3
-    ("No objects to concatenate"); this one works on pandas 2 and 3.
+    ("No objects to concatenate"); this one works on pandas 2 and 3. One deliberate
+    difference: ``monetary_value_holdout`` is the mean spend per purchase *period*, like
+    ``monetary_value_cal`` and like the Gamma-Gamma model's unit of spend (lifetimes
+    averages raw transaction lines there).
     """
     unit = _check_unit(unit)
     _columns(transactions, {"customer": customer_col, "date": date_col, "amount": amount_col})
