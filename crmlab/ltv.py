@@ -355,6 +355,7 @@ class FitResult(Result):
         self.notes = (
             f"{self.n:,.0f} customers ({self.n_rows:,} distinct rows){unit_txt}; "
             f"log-likelihood {self.log_likelihood:,.2f}, AIC {self.aic:,.1f}, BIC {self.bic:,.1f}",
+            *(() if self.converged else ("NOT CONVERGED: see the warning; try a penalizer or another time unit",)),
             *notes,
         )
 

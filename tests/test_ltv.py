@@ -332,3 +332,22 @@ def test_holdout_check_and_model_choice(master):
     ax = chk.plot()
     assert len(ax.lines) == 2
     assert "<table" in cmp._repr_html_()
+
+
+def test_clv_by_segment_and_action_list(cdnow_money):
+    """CLV by group adds up to the total; the action list keeps the top past-value share,
+    ordered by probability alive (lowest first)."""
+    s = cdnow_money.copy()
+    s.attrs["unit"] = "W"
+    v = ltv.clv(ltv.BGNBD().fit(s), ltv.GammaGamma().fit(s), s, intervals=False)
+    groups = pd.Series(np.where(s["frequency"] > 2, "heavy", "light"), index=s.index)
+    by = v.by(groups)
+    assert by["clv_total"].sum() == pytest.approx(v.table["clv"].sum())
+    assert by["customers"].sum() == len(s) and by["clv_share"].sum() == pytest.approx(1)
+    past = s["frequency"] * s["monetary_value"]
+    risk = ltv.high_value_at_risk(v, past, top_share=0.1, n=15)
+    assert len(risk) == 15
+    assert (risk["past_value"] >= past.quantile(0.9)).all()
+    assert risk["p_alive"].round(3).is_monotonic_increasing
+    below = ltv.high_value_at_risk(v, past, top_share=0.1, p_alive_below=0.3)
+    assert (below["p_alive"] < 0.3).all() and len(below) > 0
