@@ -15,7 +15,7 @@ help:  ## list the targets
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[dev,fast]"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -e ".[dev,fast]"
 	$(BIN)/python -m ipykernel install --user --name crmlab --display-name "Python (crmlab)" >/dev/null
 	@touch $(STAMP)
 	@echo "crmlab environment ready in $(VENV) (Jupyter kernel: crmlab)"
