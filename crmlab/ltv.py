@@ -947,6 +947,13 @@ class CLVResult(Result):
             out.update(clv_total_lower=float(self.total_interval_[0]), clv_total_upper=float(self.total_interval_[1]))
         return out
 
+    def customer_values(self) -> pd.DataFrame:
+        """Per customer ``clv``, ``prob_alive`` and ``expected_purchases``: the shape
+        ``crmlab.strategy.segment_strategy(customer_values=...)`` takes."""
+        t = self.table
+        return pd.DataFrame({"clv": t["clv"], "prob_alive": t["p_alive"],
+                             "expected_purchases": t["expected_purchases"]}, index=t.index)
+
     def by(self, groups: pd.Series) -> pd.DataFrame:
         """CLV by a customer grouping (e.g. RFM segment): customers, mean and total CLV, share."""
         g = pd.Series(groups).reindex(self.table.index)

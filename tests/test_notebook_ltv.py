@@ -31,6 +31,10 @@ def test_retention_ltv_notebook_on_sample(run_notebook):
     assert metrics["clv_total"] > 0
     assert 0 < metrics["best_customer_retention_mean"] <= 1
     assert metrics["high_value_customers"] >= metrics["high_value_at_risk"]
+    # names the strategy layer (crmlab.strategy.key_findings) reads
+    for key in ("best_customer_retention", "avg_clv", "at_risk_value_customers", "at_risk_value_clv"):
+        assert metrics[key] is not None
+    assert metrics["avg_clv"] == pytest.approx(metrics["clv_total"] / metrics["customers"])
     # pseudonymised IDs in the action list, no raw customer id
     html = "".join(str(o.get("data", {}).get("text/html", "")) for c in nb.cells for o in c.get("outputs", []))
     assert "C-" in html
