@@ -25,10 +25,10 @@ setup: $(STAMP)  ## create the virtual environment, install crmlab, register the
 report: $(STAMP)  ## render every notebook on the embedded data into reports/
 	$(BIN)/crmlab render --all
 
-test: $(STAMP)  ## run the test suite (slow cases left out)
+test: $(STAMP) browser  ## run the test suite (slow cases left out)
 	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 
-test-all: $(STAMP)  ## run every test, the slow ones too
+test-all: $(STAMP) browser  ## run every test, the slow ones too
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lab: $(STAMP)  ## start JupyterLab on the project
