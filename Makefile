@@ -15,7 +15,7 @@ help:  ## list the targets
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[dev,fast]"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -e ".[dev,fast]"
 	$(BIN)/python -m ipykernel install --user --name crmlab --display-name "Python (crmlab)" >/dev/null
 	@touch $(STAMP)
 	@echo "crmlab environment ready in $(VENV) (Jupyter kernel: crmlab)"
@@ -25,10 +25,10 @@ setup: $(STAMP)  ## create the virtual environment, install crmlab, register the
 report: $(STAMP)  ## render every notebook on the embedded data into reports/
 	$(BIN)/crmlab render --all
 
-test: $(STAMP)  ## run the test suite (slow cases left out)
+test: $(STAMP) browser  ## run the test suite (slow cases left out)
 	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 
-test-all: $(STAMP)  ## run every test, the slow ones too
+test-all: $(STAMP) browser  ## run every test, the slow ones too
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lab: $(STAMP)  ## start JupyterLab on the project
@@ -39,3 +39,8 @@ bench: $(STAMP)  ## run the benchmarks in bench/ (figures go to bench/results/)
 
 clean-reports:  ## delete rendered reports
 	rm -rf reports/*/ reports/index.html
+
+.PHONY: browser
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:  ## install Debian's chromium for the browser tests (nothing to do when present)
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }

@@ -285,6 +285,63 @@ def scorecard(history: pd.DataFrame, targets: Sequence[Target]) -> Scorecard:
     return Scorecard(table)
 
 
+def metric_history(
+    tx: pd.DataFrame,
+    *,
+    period: str = "Q",
+    periods: int = 4,
+    clv_points: int = 2,
+    horizon_months: int = 12,
+    margin: float = 1.0,
+) -> pd.DataFrame:
+    """The tracked metrics at the start of each of the last ``periods`` calendar periods and now.
+
+    Columns: ``repeat_rate`` and ``active_customers`` (ordered in the 90 days before the
+    date) at every date; ``best_customer_retention`` at the end of each full period
+    (:func:`crmlab.retention.best_customer_retention`, the share of the period's top-segment
+    customers who bought again within it); ``avg_clv`` (BG/NBD + Gamma-Gamma, margin-weighted,
+    over ``horizon_months``) at the last ``clv_points`` dates, as it is the costly one.
+    The data seen at each date is only what came before it, so the history is what a run on
+    that date would have reported.
+    """
+    import warnings
+
+    from crmlab import customers, ltv, retention
+    from crmlab.errors import ConvergenceWarning
+
+    if period not in ("M", "Q"):
+        raise ParameterError("unknown period", value=period, expected="'M' or 'Q'")
+    now = tx["order_ts"].max().normalize() + pd.Timedelta(days=1)
+    first = tx["order_ts"].min()
+    starts = pd.period_range(first, now, freq=period).start_time
+    dates = [d for d in starts if first + pd.Timedelta(days=90) <= d < now][-periods:] + [now]
+    rows = {}
+    for d in dates:
+        sub = tx[tx["order_ts"] < d]
+        recent = sub[sub["order_ts"] >= d - pd.Timedelta(days=90)]
+        rows[d] = {
+            "repeat_rate": customers.kpis(sub).to_dict()["repeat_rate"],
+            "active_customers": int(recent["customer_id"].nunique()),
+        }
+    hist = pd.DataFrame.from_dict(rows, orient="index")
+    bcr = retention.best_customer_retention(tx, period=period).table
+    if len(bcr):
+        ends = (pd.PeriodIndex(pd.to_datetime(bcr.index), freq=period) + 1).start_time
+        hist["best_customer_retention"] = pd.Series(bcr["retention"].to_numpy(), index=ends).reindex(hist.index)
+    else:
+        hist["best_customer_retention"] = np.nan
+    hist["avg_clv"] = np.nan
+    for d in hist.index[-clv_points:]:
+        summ = ltv.summary(tx[tx["order_ts"] < d], observation_end=d - pd.Timedelta(days=1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            value = ltv.clv(ltv.BGNBD().fit(summ), ltv.GammaGamma().fit(summ), summ,
+                            horizon_months=horizon_months, margin=margin, intervals=False)
+        hist.loc[d, "avg_clv"] = float(value.table["clv"].mean())
+    hist.index.name = "date"
+    return hist
+
+
 # ------------------------------------------------------------------------------- findings
 
 

@@ -158,3 +158,22 @@ def test_key_findings_ranked_and_numbered():
         "The top 10% of customers bring 61% of revenue.",
         "66% of customers have ordered more than once.",
     ]
+
+
+def test_metric_history_sees_only_the_past():
+    """Each row equals what a run on that date would compute; CLV only at the last points."""
+    from conftest import FIXTURES
+
+    from crmlab import customers, data
+
+    tx = data.clean(data.load_transactions(FIXTURES / "online_retail_sample.csv.gz", columns="online_retail")).data
+    h = strategy.metric_history(tx, periods=3, clv_points=2, margin=0.3)
+    assert list(h.index[:-1]) == [pd.Timestamp("2011-04-01"), pd.Timestamp("2011-07-01"), pd.Timestamp("2011-10-01")]
+    assert h.index[-1] == pd.Timestamp("2011-12-10")
+    for d, row in h.iterrows():
+        past = tx[tx["order_ts"] < d]
+        assert row["repeat_rate"] == pytest.approx(customers.kpis(past).to_dict()["repeat_rate"])
+        recent = past[past["order_ts"] >= d - pd.Timedelta(days=90)]
+        assert row["active_customers"] == recent["customer_id"].nunique()
+    assert h["avg_clv"].notna().tolist() == [False, False, True, True]
+    assert h["best_customer_retention"].dropna().between(0, 1).all()

@@ -1,0 +1,173 @@
+"""The ``crmlab`` command-line tool.
+
+    crmlab render NOTEBOOK [-p NAME VALUE ...]      one notebook, ad-hoc parameters
+    crmlab render --all                             every notebooks/NN-*.ipynb
+    crmlab render --config batch.yml [--as-of DATE] a batch file; --as-of makes a dated run
+    crmlab params NOTEBOOK                          the parameters a notebook accepts
+    crmlab quality SOURCE [--columns PRESET]        data-quality summary of a transactions file
+    crmlab index                                    rebuild reports/index.html
+
+Exit status: 0 when everything rendered, 1 when a notebook failed (its report is marked
+failed), 2 for bad input (unknown notebook or parameter, wrong type, unreadable data): the
+problem is printed on one line, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from crmlab.errors import CrmlabError
+
+
+def _shown(path: Path) -> str:
+    """A path as short as it can be: relative to the working directory when under it."""
+    try:
+        return os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd()) else str(path)
+    except (ValueError, OSError):
+        return str(path)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crmlab", description="crmlab: CRM research notebooks rendered into reports.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("render", help="execute notebooks and write HTML reports",
+                       description="Execute notebooks with parameters and write reports "
+                       "(HTML with code hidden, executed notebook, params.yaml, metrics.json).")
+    r.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
+                   help="notebook path or name in notebooks/ (e.g. 01-customer-analysis)")
+    r.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                   metavar=("NAME", "VALUE"), help="set a parameter (repeatable)")
+    r.add_argument("--all", action="store_true", dest="all_notebooks",
+                   help="render every notebooks/NN-*.ipynb (not notebooks/exploratory/)")
+    r.add_argument("--config", metavar="FILE",
+                   help="YAML list of notebooks and parameter sets (scheduled runs)")
+    r.add_argument("--as-of", metavar="DATE",
+                   help="render a dated run reports/runs/DATE/ with a manifest; passes as_of "
+                   "to notebooks that declare it")
+    r.add_argument("--show-pii", action="store_true",
+                   help="show raw customer IDs (passes show_pii=True); default pseudonymised")
+    r.add_argument("--output", metavar="DIR",
+                   help="where reports go (default: reports/, or $CRMLAB_REPORTS_DIR)")
+    r.add_argument("--notebooks-dir", metavar="DIR",
+                   help="where --all and bare notebook names look (default: notebooks/)")
+    r.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="time allowed per cell (default: no limit)")
+    r.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                   help="notebooks rendered at once, each in its own process (default 1: in "
+                   "order; 0: one per CPU core, at most 4)")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("params", help="list a notebook's parameters, types and defaults")
+    p.add_argument("notebook", metavar="NOTEBOOK")
+
+    q = sub.add_parser("quality", help="load and clean a transactions file, print its quality")
+    q.add_argument("source", metavar="SOURCE", help="preset name (online_retail) or file path")
+    q.add_argument("--columns", metavar="PRESET",
+                   help="column mapping preset for a file path (e.g. online_retail)")
+
+    i = sub.add_parser("index", help="rebuild the reports index")
+    i.add_argument("--output", metavar="DIR", help="reports directory")
+    return parser
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from crmlab import report
+
+    params = {}
+    for name, value in args.parameter:
+        if name in params:
+            raise CrmlabError(f"parameter {name!r} given twice")
+        params[name] = value
+    if params and (len(args.notebooks) != 1 or args.all_notebooks or args.config):
+        raise CrmlabError("-p applies to a single notebook",
+                          fix="give parameters per notebook in a --config batch file")
+    jobs = [(nb, params) for nb in args.notebooks]
+    workers = args.jobs if args.jobs > 0 else min(os.cpu_count() or 1, 4)
+    batch = report.render_batch(
+        jobs, config_file=args.config, all_notebooks=args.all_notebooks,
+        notebooks_dir=args.notebooks_dir, output_root=args.output, show_pii=args.show_pii,
+        as_of=args.as_of, timeout=args.timeout, jobs=workers, progress=not args.no_progress,
+        echo=lambda line: tqdm.write(line, file=sys.stdout),
+    )
+    failed = batch.failed
+    print(f"{len(batch.results) - len(failed)} rendered, {len(failed)} failed")
+    if batch.manifest is not None:
+        print(f"Run manifest: {_shown(batch.manifest)}")
+    print(f"HTML reports: {_shown(batch.index)}")
+    return 1 if failed else 0
+
+
+def _cmd_params(args: argparse.Namespace) -> int:
+    from crmlab import report
+
+    path = report.resolve_notebook(args.notebook)
+    declared = report.notebook_parameters(path)
+    print(f"{path.stem} ({_shown(path)})")
+    if not declared:
+        print("  no parameters cell")
+        return 0
+    rows = [(p.name, p.type + ("?" if p.optional and p.default is not None else ""),
+             repr(p.default), p.help) for p in declared.values()]
+    widths = [max(len(r[i]) for r in rows + [("name", "type", "default", "")]) for i in range(3)]
+    print("  " + "  ".join(h.ljust(w) for h, w in zip(("name", "type", "default"), widths))
+          + "  help")
+    for row in rows:
+        print("  " + "  ".join(c.ljust(w) for c, w in zip(row[:3], widths)) + "  " + row[3])
+    return 0
+
+
+def _cmd_quality(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from crmlab import data
+
+    kwargs = {} if args.columns is None else {"columns": args.columns}
+    tx = data.load_transactions(args.source, **kwargs)
+    cleaned = data.clean(tx)
+    result = data.quality_summary(tx, cleaned)
+    with pd.option_context("display.width", 120, "display.max_columns", 20):
+        print(getattr(result, "title", "Data quality"))
+        print(result.summary.to_string())
+        for label, attr in (("Missing values per column", "missing"),
+                            ("Cleaning audit", "audit")):
+            table = getattr(result, attr, None)
+            if isinstance(table, pd.DataFrame) and not table.empty:
+                print(f"\n{label}")
+                print(table.to_string())
+    for note in getattr(result, "notes", ()) or ():
+        print(note)
+    return 0
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    from crmlab import report
+
+    print(f"HTML reports: {_shown(report.write_index(args.output))}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (also used by the console script)."""
+    args = _parser().parse_args(argv)
+    handler = {"render": _cmd_render, "params": _cmd_params, "quality": _cmd_quality,
+               "index": _cmd_index}[args.command]
+    try:
+        return handler(args)
+    except CrmlabError as exc:
+        print(f"crmlab: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("crmlab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
