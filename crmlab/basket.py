@@ -1517,7 +1517,21 @@ def plot_rule_network(rules: Any, n: int = 30, by: str = "lift", ax=None, names:
             for y in c:
                 w = g.get_edge_data(x, y, {}).get("lift", 0)
                 g.add_edge(x, y, lift=max(w, float(lift)))
-    pos = nx.spring_layout(g, seed=seed, k=1.5 / math.sqrt(max(1, g.number_of_nodes())))
+    # each group of connected products gets its own cell of a grid, largest first, so
+    # unrelated groups do not drift to the corners and the products of a group stay readable
+    comps = sorted(nx.weakly_connected_components(g), key=lambda c: (-len(c), sorted(map(str, c))))
+    cols = math.ceil(math.sqrt(len(comps)))
+    pos = {}
+    for k, comp in enumerate(comps):
+        sub = g.subgraph(comp)
+        local = nx.spring_layout(sub, seed=seed, k=2.0 / math.sqrt(len(comp))) if len(comp) > 1 else {
+            next(iter(comp)): np.zeros(2)}
+        xy = np.array(list(local.values()), dtype=float).reshape(-1, 2)
+        xy -= xy.mean(axis=0)
+        span = np.abs(xy).max() or 1.0
+        centre = np.array([k % cols, -(k // cols)], dtype=float)
+        for node, p in zip(local, xy):
+            pos[node] = centre + 0.38 * p / span
     lifts = np.array([d["lift"] for _, _, d in g.edges(data=True)])
     widths = 0.5 + 3 * (lifts - lifts.min()) / (np.ptp(lifts) or 1)
     nx.draw_networkx_nodes(g, pos, ax=ax, node_size=300, node_color="#9ecae1")
