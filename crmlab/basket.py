@@ -1308,6 +1308,25 @@ class Offers(Result):
             g.insert(0, "item_name", g.index.map(lambda i: self.names.get(i, i)))
         return g.sort_values(["customers", "mean_confidence"], ascending=False, kind="stable").head(20)
 
+    def by_segment(self, column: str = "segment") -> pd.DataFrame:
+        """Per segment (offers from :meth:`SegmentRules.recommend`): customers reached, offers,
+        mean confidence and lift, and the product offered most often."""
+        if column not in self.table.columns:
+            raise ParameterError("these offers have no segment column", column=column,
+                                 fix="use rules_by_segment(...).recommend(...) for offers per segment")
+        t = self.table
+        if len(t) == 0:
+            return pd.DataFrame(columns=["customers", "offers", "mean_confidence", "mean_lift", "top_offer"])
+        cust = t.columns[0]
+        label = t["item_name"].fillna(t["item"].astype(str)) if "item_name" in t.columns else t["item"].astype(str)
+        top = t.assign(_label=label).groupby(column, observed=True, sort=False)["_label"].agg(
+            lambda x: x.value_counts().index[0])
+        out = t.groupby(column, observed=True, sort=False).agg(
+            customers=(cust, "nunique"), offers=("item", "size"),
+            mean_confidence=("confidence", "mean"), mean_lift=("lift", "mean"))
+        out["top_offer"] = top
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return to_jsonable({"customers": self.n_customers, "customers_with_offer": self.customers_with_offer,
                             "offers": len(self.table)})

@@ -271,6 +271,12 @@ def test_offers_assortment_and_segments_on_sample():
     assert len(sr.rules) == sum(len(x.rules_) for x in sr.models.values())
     so = sr.recommend(tx, seg, k=2)
     assert so.table.groupby("customer_id")["segment"].nunique().max() <= 1
+    per = so.by_segment()
+    assert per["customers"].sum() == so.customers_with_offer
+    assert per["offers"].sum() == len(so.table)
+    assert set(per.index) <= set(sr.models)
+    with pytest.raises(ParameterError):
+        offers.by_segment()
 
 
 def test_exclude_and_bundles(groceries):

@@ -26,6 +26,7 @@ def test_market_basket_notebook(run_notebook):
     offers = model.recommend(known, k=2)
     assert m["customers_with_offer"] == offers.customers_with_offer
     assert m["offers"] == len(offers.table) <= 2 * m["customers_with_offer"]
+    assert 0 <= m["customers_with_segment_offer"] <= m["customers"]
     # Customer IDs in the report are pseudonyms by default.
     text = "".join(str(o.get("data", {})) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "C-" in text
