@@ -81,3 +81,18 @@ class Result:
 
     def __repr__(self) -> str:
         return f"{self.title}\n{self.summary.to_string()}"
+
+
+class TableResult(Result):
+    """A result that is one table: ``summary`` is ``table``; ``to_dict`` maps each row label
+    to that row's values."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.table = table
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.table
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable({str(k): row.to_dict() for k, row in self.table.iterrows()})

@@ -24,7 +24,7 @@ import yaml
 
 from crmlab import config
 from crmlab.errors import DataError, ParameterError
-from crmlab.results import Result, to_jsonable
+from crmlab.results import TableResult
 from crmlab.segments import SEGMENTS, migration
 
 PLAYBOOK = config.NOTEBOOKS_DIR / "playbook.yml"
@@ -72,20 +72,10 @@ def load_playbook(path: str | Path = PLAYBOOK) -> dict[str, Any]:
     return doc
 
 
-class StrategyTable(Result):
+class StrategyTable(TableResult):
     """The per-segment strategy: who gets which offer, through which channel, when."""
 
     title = "Segment strategy"
-
-    def __init__(self, table: pd.DataFrame) -> None:
-        self.table = table
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        return self.table
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable({seg: row.to_dict() for seg, row in self.table.iterrows()})
 
 
 def _send_time(preferred: pd.DataFrame, seg_of: pd.Series) -> pd.Series:
@@ -221,20 +211,10 @@ def load_targets(path: str | Path = TARGETS) -> list[Target]:
     return out
 
 
-class Scorecard(Result):
+class Scorecard(TableResult):
     """Tracked metrics against their goals."""
 
     title = "Targets scorecard"
-
-    def __init__(self, table: pd.DataFrame) -> None:
-        self.table = table
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        return self.table
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable({m: r.to_dict() for m, r in self.table.iterrows()})
 
 
 def scorecard(history: pd.DataFrame, targets: Sequence[Target]) -> Scorecard:
