@@ -9,7 +9,7 @@ import pytest
 from crmlab import campaign, cli, customers, data, report, segments, strategy
 
 from conftest import FIXTURES
-from test_browser import CHROMIUM, _images, _open, browser  # noqa: F401  (browser is a fixture)
+from test_browser import _images, _open, browser, needs_chromium  # noqa: F401  (browser is a fixture)
 
 SAMPLE = FIXTURES / "online_retail_sample.csv.gz"
 DATES = ("2011-09-01", "2011-12-01")
@@ -83,7 +83,7 @@ def test_korean_report(tmp_path):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium: run `make browser`")
+@needs_chromium
 def test_real_reports_open_cleanly_in_chromium(runs, browser):  # noqa: F811
     assert cli.main(["compare", *DATES, "--output", str(runs), "--no-progress"]) == 0
     strategy_html = next((runs / "runs" / DATES[1] / "00-strategy-report").glob("*/report.html"))
