@@ -5,6 +5,7 @@
     crmlab render --config batch.yml [--as-of DATE] a batch file; --as-of makes a dated run
     crmlab params NOTEBOOK                          the parameters a notebook accepts
     crmlab quality SOURCE [--columns PRESET]        data-quality summary of a transactions file
+    crmlab compare RUN_A RUN_B                      workshop comparison of two dated runs
     crmlab index                                    rebuild reports/index.html
 
 Exit status: 0 when everything rendered, 1 when a notebook failed (its report is marked
@@ -70,6 +71,18 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("source", metavar="SOURCE", help="preset name (online_retail) or file path")
     q.add_argument("--columns", metavar="PRESET",
                    help="column mapping preset for a file path (e.g. online_retail)")
+
+    c = sub.add_parser("compare", help="compare two rendered runs (e.g. two --as-of dates)",
+                       description="Write a comparison report of two runs' strategy reports: "
+                       "KPI deltas, segment migration, CLV by segment, rules that appeared or "
+                       "disappeared, campaign results side by side.")
+    c.add_argument("run_a", metavar="RUN_A", help="earlier run: its date (reports/runs/DATE) or folder")
+    c.add_argument("run_b", metavar="RUN_B", help="later run: its date or folder")
+    c.add_argument("--notebook", default="00-strategy-report",
+                   help="which report of the runs to compare (default 00-strategy-report)")
+    c.add_argument("--output", metavar="DIR",
+                   help="reports directory holding the runs, and where the comparison goes")
+    c.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     i = sub.add_parser("index", help="rebuild the reports index")
     i.add_argument("--output", metavar="DIR", help="reports directory")
@@ -147,6 +160,30 @@ def _cmd_quality(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from crmlab import report
+
+    root = args.output
+    for run in (args.run_a, args.run_b):  # refuse a missing run before a kernel starts
+        report.load_run(run, root, notebook=args.notebook)
+    # The kernel finds the runs through the environment, so the report key stays the two runs.
+    saved = os.environ.get("CRMLAB_REPORTS_DIR")
+    if root:
+        os.environ["CRMLAB_REPORTS_DIR"] = str(Path(root).resolve())
+    try:
+        batch = report.render_batch(
+            [("compare-runs", {"run_a": args.run_a, "run_b": args.run_b, "notebook": args.notebook})],
+            output_root=root, progress=not args.no_progress)
+    finally:
+        if saved is None:
+            os.environ.pop("CRMLAB_REPORTS_DIR", None)
+        else:
+            os.environ["CRMLAB_REPORTS_DIR"] = saved
+    result = batch.results[0]
+    print(f"{'compared' if result.ok else 'comparison FAILED'}: {_shown(result.html)}")
+    return 0 if result.ok else 1
+
+
 def _cmd_index(args: argparse.Namespace) -> int:
     from crmlab import report
 
@@ -158,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (also used by the console script)."""
     args = _parser().parse_args(argv)
     handler = {"render": _cmd_render, "params": _cmd_params, "quality": _cmd_quality,
-               "index": _cmd_index}[args.command]
+               "compare": _cmd_compare, "index": _cmd_index}[args.command]
     try:
         return handler(args)
     except CrmlabError as exc:

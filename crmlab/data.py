@@ -37,7 +37,7 @@ import pandas as pd
 
 from crmlab import config
 from crmlab.errors import DataError, ParameterError
-from crmlab.results import Result
+from crmlab.results import Result, display_table
 
 CANONICAL = (
     "customer_id",
@@ -619,12 +619,12 @@ class DataQuality(Result):
     def _repr_html_(self) -> str:
         parts = [
             "<h4>Data quality</h4>",
-            self.overview.to_html(escape=True),
+            display_table(self.overview),
             "<h5>Missing values per column</h5>",
             self.missing.to_html(escape=True, float_format=lambda x: f"{x:.2%}"),
         ]
         if self.audit is not None:
-            parts += ["<h5>Cleaning audit</h5>", self.audit.to_html(escape=True, float_format=lambda x: f"{x:,.4g}")]
+            parts += ["<h5>Cleaning audit</h5>", display_table(self.audit)]
         return "".join(parts)
 
 

@@ -34,6 +34,29 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def fmt_number(x: Any) -> Any:
+    """A number as a report shows it: thousands separators for large values, 4 significant
+    digits for small ones; anything else unchanged."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
+        return x
+    if isinstance(x, (int, np.integer)):
+        return f"{x:,}"
+    if math.isnan(x):
+        return ""
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.4g}"
+
+
+def display_table(df: pd.DataFrame) -> str:
+    """HTML of a table with numbers formatted by :func:`fmt_number` and text escaped."""
+    shown = df.copy()
+    for col in shown.columns:
+        if shown[col].dtype.kind in "fO":
+            shown[col] = shown[col].map(fmt_number)
+    return shown.to_html(escape=True, na_rep="")
+
+
 class Result:
     """Base class for crmlab results.
 
@@ -53,8 +76,23 @@ class Result:
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
-        table = self.summary.to_html(float_format=lambda x: f"{x:,.4g}", escape=True)
+        table = display_table(self.summary)
         return f"<h4>{html.escape(self.title)}</h4>{notes}{table}"
 
     def __repr__(self) -> str:
         return f"{self.title}\n{self.summary.to_string()}"
+
+
+class TableResult(Result):
+    """A result that is one table: ``summary`` is ``table``; ``to_dict`` maps each row label
+    to that row's values."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.table = table
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.table
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable({str(k): row.to_dict() for k, row in self.table.iterrows()})

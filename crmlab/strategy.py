@@ -24,7 +24,7 @@ import yaml
 
 from crmlab import config
 from crmlab.errors import DataError, ParameterError
-from crmlab.results import Result, to_jsonable
+from crmlab.results import TableResult
 from crmlab.segments import SEGMENTS, migration
 
 PLAYBOOK = config.NOTEBOOKS_DIR / "playbook.yml"
@@ -72,20 +72,10 @@ def load_playbook(path: str | Path = PLAYBOOK) -> dict[str, Any]:
     return doc
 
 
-class StrategyTable(Result):
+class StrategyTable(TableResult):
     """The per-segment strategy: who gets which offer, through which channel, when."""
 
     title = "Segment strategy"
-
-    def __init__(self, table: pd.DataFrame) -> None:
-        self.table = table
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        return self.table
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable({seg: row.to_dict() for seg, row in self.table.iterrows()})
 
 
 def _send_time(preferred: pd.DataFrame, seg_of: pd.Series) -> pd.Series:
@@ -125,7 +115,9 @@ def segment_strategy(
     -------
     StrategyTable whose ``table`` has, per segment: customers, revenue_share, avg_clv,
     prob_alive (mean), churn_risk (share of customers with P(alive) below the playbook's
-    ``churn_threshold``), best_offer, campaign_response, action, channel, send_time, priority.
+    ``churn_threshold``, or silent for more than its ``churn_days`` when set: on a short
+    history the purchase model can see almost no dropout, while long silence is observed
+    fact), best_offer, campaign_response, action, channel, send_time, priority.
     Override rules (``when:`` a pandas query on these columns) are applied in order after
     the segment defaults; the ``rule`` column names the rule that changed a row.
     """
@@ -144,7 +136,10 @@ def segment_strategy(
             t["avg_clv"] = cv["clv"].groupby(seg).mean()
         if "prob_alive" in cv:
             t["prob_alive"] = cv["prob_alive"].groupby(seg).mean()
-            t["churn_risk"] = (cv["prob_alive"] < float(pb["churn_threshold"])).groupby(seg).mean()
+            risky = cv["prob_alive"] < float(pb["churn_threshold"])
+            if "recency_days" in rfm_table and pb.get("churn_days"):
+                risky |= rfm_table["recency_days"] > int(pb["churn_days"])
+            t["churn_risk"] = risky.groupby(seg).mean()
     for col in ("avg_clv", "prob_alive", "churn_risk"):
         if col not in t:
             t[col] = np.nan
@@ -216,20 +211,10 @@ def load_targets(path: str | Path = TARGETS) -> list[Target]:
     return out
 
 
-class Scorecard(Result):
+class Scorecard(TableResult):
     """Tracked metrics against their goals."""
 
     title = "Targets scorecard"
-
-    def __init__(self, table: pd.DataFrame) -> None:
-        self.table = table
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        return self.table
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable({m: r.to_dict() for m, r in self.table.iterrows()})
 
 
 def scorecard(history: pd.DataFrame, targets: Sequence[Target]) -> Scorecard:
@@ -406,6 +391,32 @@ def rules_diff(a: pd.DataFrame, b: pd.DataFrame, key: str = "rule") -> dict[str,
         "disappeared": a[~a[key].isin(kb)].reset_index(drop=True),
         "stayed": stayed.reset_index(drop=True),
     }
+
+
+def plot_migration(matrix: pd.DataFrame, ax: Any = None, *, shares: bool = True):
+    """Heatmap of a segment migration matrix (rows: before, columns: after); returns the Axes.
+
+    With ``shares`` each row is shown as the share of that segment's customers, so small and
+    large segments read alike; the counts are written in the cells.
+    """
+    from crmlab.plots import get_ax
+
+    ax = get_ax(ax, (9, 7))
+    m = matrix.loc[matrix.sum(axis=1) > 0, matrix.sum(axis=0) > 0]
+    values = m.div(m.sum(axis=1), axis=0) if shares else m
+    im = ax.imshow(values.to_numpy(float), cmap="Blues", aspect="auto", vmin=0)
+    ax.set_xticks(range(m.shape[1]), m.columns, rotation=45, ha="right")
+    ax.set_yticks(range(m.shape[0]), m.index)
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            if m.iat[i, j]:
+                ax.text(j, i, f"{m.iat[i, j]:,}", ha="center", va="center", fontsize=7,
+                        color="white" if values.iat[i, j] > 0.5 * values.to_numpy().max() else "black")
+    ax.set_xlabel("segment in run B")
+    ax.set_ylabel("segment in run A")
+    ax.set_title("Where each segment's customers went")
+    ax.figure.colorbar(im, ax=ax, label="share of the row" if shares else "customers")
+    return ax
 
 
 def compare_runs(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:

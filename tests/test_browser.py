@@ -23,11 +23,13 @@ SHOTS = config.ROOT / "test-output" / "browser"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
+# Skipped only outside CI: `make test` installs Chromium, and CI must never pass by skipping.
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
+                                    reason="needs /usr/bin/chromium: run `make browser`")
+
 pytestmark = [
     pytest.mark.browser,
-    # Skipped only outside CI: `make test` installs Chromium, and CI must never pass by skipping.
-    pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
-                       reason="needs /usr/bin/chromium: run `make browser`"),
+    needs_chromium,
 ]
 
 

@@ -59,6 +59,12 @@ def test_segment_strategy_numbers_and_rules():
     assert s["channel"].to_dict() == {"Champions": "email", "At Risk": "phone", "Lost": "phone"}
     assert s.loc["At Risk", "action"] == "win back" and s.loc["At Risk", "rule"] == "slipping"
     assert pd.isna(s.loc["Champions", "rule"])
+    # With churn_days, long silence counts as risk too (f is Lost, silent 200 days; a is not).
+    t = rfm_table().assign(recency_days=[5, 10, 20, 20, 20, 200])
+    t.loc["e", "recency_days"] = 120
+    s2 = strategy.segment_strategy(t, playbook=dict(PLAYBOOK, churn_days=90), customer_values=values).table
+    assert s2.loc["At Risk", "churn_risk"] == pytest.approx(1.0)  # c, d by P(alive); e by silence
+    assert s2.loc["Champions", "churn_risk"] == 0.0
 
 
 def test_bad_rule_is_reported():
