@@ -74,12 +74,28 @@ def test_compare_refuses_a_missing_run(runs, capsys):
     assert err.startswith("crmlab: error:") and "2099-01-01" in err and err.count("\n") == 1
 
 
-def test_korean_report(tmp_path):
-    res = report.render("00-strategy-report", {"data": str(SAMPLE), "lang": "ko"}, output_root=tmp_path)
+def test_korean_report_with_campaign_response_per_segment(tmp_path):
+    """lang=ko, and a test file that carries RFM segments fills the plan's campaign column."""
+    exp = pd.read_csv(FIXTURES / "campaign_hillstrom_sample.csv.gz")
+    # Label customers with RFM segment names (by past spend band) so the response can be split.
+    bands = sorted(exp["history_segment"].unique())
+    names = ["Lost", "Hibernating", "About to Sleep", "Need Attention", "Loyal", "Champions", "Champions"]
+    exp["rfm_segment"] = exp["history_segment"].map(dict(zip(bands, names)))
+    exp.to_csv(tmp_path / "test.csv", index=False)
+    res = report.render("00-strategy-report", {"data": str(SAMPLE), "lang": "ko",
+                                               "experiment": str(tmp_path / "test.csv"),
+                                               "experiment_segment": "rfm_segment"}, output_root=tmp_path)
     assert res.ok, res.error
     html = res.html.read_text(encoding="utf-8")
     for text in ("핵심 지표", "핵심 발견 다섯 가지", "세그먼트별 전략", "챔피언", "이탈 위험", "목표 달성 현황"):
         assert text in html
+    plan = report.load_report(res.path)["tables"]["strategy"].set_index("segment")
+    best = report.load_report(res.path)["metrics"]["campaign_best_arm"]
+    direct = campaign.segment_effects(exp, "rfm_segment", outcome="conversion", treatments=[best]) \
+        .response("rfm_segment", "conversion", best)
+    assert plan.loc["Champions", "campaign_response"] == (
+        f"{direct.loc['Champions', 'lift_abs']:+.2%} pts ({direct.loc['Champions', 'action']})")
+    assert pd.isna(plan.loc["At Risk", "campaign_response"])  # not in the test: not measured
 
 
 @pytest.mark.browser
