@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test test-all lab bench clean-reports
+.PHONY: help setup report test test-all lint lab bench clean-reports
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -25,7 +25,10 @@ setup: $(STAMP)  ## create the virtual environment, install crmlab, register the
 report: $(STAMP)  ## render every notebook on the embedded data into reports/
 	$(BIN)/crmlab render --all
 
-test: $(STAMP) browser  ## run the test suite (slow cases left out)
+lint: $(STAMP)  ## check the code for errors and dead code (ruff)
+	$(BIN)/ruff check crmlab tests bench
+
+test: $(STAMP) browser lint  ## run the test suite (slow cases left out)
 	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 
 test-all: $(STAMP) browser  ## run every test, the slow ones too

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
 from crmlab.errors import DataError, ParameterError
 from crmlab.results import Result, to_jsonable
@@ -208,7 +208,7 @@ def _mine_mlxtend(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_
 
 def _mine_pyfim(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_len: int | None) -> dict:
     """Frequent itemsets with Borgelt's C library (``fim.eclat``; Borgelt 2012, WIREs DMKD 2:437)."""
-    fim = _fim_module()
+    _fim_module()  # fail early, with advice, when pyfim is not installed
     n_items = X.shape[1]
     levels: dict[int, tuple[np.ndarray, np.ndarray]] = {
         1: (np.arange(n_items, dtype=np.int64).reshape(-1, 1), counts.astype(np.int64))

@@ -965,7 +965,6 @@ def segment_effects(
     _require_columns(data, outcomes, "outcome")
     codes, labels, keep = _arm_codes(data, arm, control, treatments)
     k = len(labels)
-    q = stats.norm.ppf(1 - alpha / 2)
     rows, inter = [], []
     ys = {}
     for o in outcomes:
