@@ -280,21 +280,23 @@ def _bad_example(raw: pd.Series, parsed: pd.Series, offset: int) -> tuple[int, A
     return pos + offset, raw.iloc[pos]
 
 
+def _refuse_unparsed(raw: pd.Series, parsed: pd.Series, offset: int, problem: str, file: str,
+                     column: str, *, expected: str, fix: str) -> None:
+    """Raise a DataError naming the first value that was given but could not be parsed."""
+    bad = _bad_example(raw, parsed, offset)
+    if bad is not None:
+        raise DataError(problem, file=file, column=column, row=bad[0], value=bad[1], expected=expected, fix=fix)
+
+
 def _to_number(raw: pd.Series, column: str, file: str, offset: int) -> pd.Series:
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         return raw.astype("float64")
     parsed = pd.to_numeric(raw, errors="coerce")
-    bad = _bad_example(raw, parsed, offset)
-    if bad is not None:
-        raise DataError(
-            "value is not a number",
-            file=file,
-            column=column,
-            row=bad[0],
-            value=bad[1],
-            expected="plain numbers like 12 or 2.55 (no currency signs or thousands separators)",
-            fix="clean the column in the export, or map another column",
-        )
+    _refuse_unparsed(
+        raw, parsed, offset, "value is not a number", file, column,
+        expected="plain numbers like 12 or 2.55 (no currency signs or thousands separators)",
+        fix="clean the column in the export, or map another column",
+    )
     return parsed.astype("float64")
 
 
@@ -308,17 +310,11 @@ def _to_datetime(raw: pd.Series, column: str, file: str, offset: int, cmap: Colu
         else:
             kwargs["dayfirst"] = cmap.dayfirst
         parsed = pd.to_datetime(raw, **kwargs)
-        bad = _bad_example(raw, parsed, offset)
-        if bad is not None:
-            raise DataError(
-                "value is not a date",
-                file=file,
-                column=column,
-                row=bad[0],
-                value=bad[1],
-                expected=f"dates in one format ({cmap.date_format or 'e.g. 2011-01-31 08:26:00'})",
-                fix="pass a ColumnMap with date_format=... matching the export",
-            )
+        _refuse_unparsed(
+            raw, parsed, offset, "value is not a date", file, column,
+            expected=f"dates in one format ({cmap.date_format or 'e.g. 2011-01-31 08:26:00'})",
+            fix="pass a ColumnMap with date_format=... matching the export",
+        )
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert(None)
     return parsed.astype("datetime64[ns]")
