@@ -49,6 +49,7 @@ import pandas as pd
 from scipy import sparse
 
 from crmlab.errors import DataError, ParameterError
+from crmlab.plots import get_ax
 from crmlab.results import Result, to_jsonable
 
 __all__ = [
@@ -1468,18 +1469,10 @@ def _rules_of(rules: Any) -> pd.DataFrame:
     raise ParameterError("expected a fitted BasketModel or its rules_ table", value=type(rules).__name__)
 
 
-def _axes(ax, figsize=(7, 5)):
-    if ax is None:
-        import matplotlib.pyplot as plt  # noqa: PLC0415
-
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
-
-
 def plot_rules(rules: Any, ax=None, max_points: int = 20_000):
     """Support-confidence scatter of the rules, coloured by lift (log support axis)."""
     r = _rules_of(rules)
-    ax = _axes(ax)
+    ax = get_ax(ax, (7, 5), layout=None)
     if len(r) == 0:
         ax.text(0.5, 0.5, "no rules", ha="center", va="center", transform=ax.transAxes)
         return ax
@@ -1497,7 +1490,7 @@ def plot_rules(rules: Any, ax=None, max_points: int = 20_000):
 def plot_top_rules(rules: Any, n: int = 10, by: str = "lift", ax=None, width: int = 60):
     """The ``n`` strongest rules as a table drawn on an axis."""
     r = _rules_of(rules)
-    ax = _axes(ax, figsize=(10, 0.4 * n + 1))
+    ax = get_ax(ax, (10, 0.4 * n + 1), layout=None)
     ax.axis("off")
     if len(r) == 0:
         ax.text(0.5, 0.5, "no rules", ha="center", va="center", transform=ax.transAxes)
@@ -1524,7 +1517,7 @@ def plot_rule_network(rules: Any, n: int = 30, by: str = "lift", ax=None, names:
     r = _rules_of(rules)
     if names is None and model is not None:
         names = model.item_names_
-    ax = _axes(ax, figsize=(9, 7))
+    ax = get_ax(ax, (9, 7), layout=None)
     ax.axis("off")
     if len(r) == 0:
         ax.text(0.5, 0.5, "no rules", ha="center", va="center", transform=ax.transAxes)

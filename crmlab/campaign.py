@@ -54,6 +54,7 @@ import pandas as pd
 from scipy import stats
 
 from crmlab.errors import DataError, ParameterError
+from crmlab.plots import get_ax
 from crmlab.results import Result, to_jsonable
 
 __all__ = [
@@ -488,10 +489,7 @@ class MeasureResult(Result):
     def plot(self, outcome: str | None = None, *, relative: bool = True, cuped: bool = False,
              ax=None):
         """Forest plot of the lift of each treatment arm (with its interval); returns the Axes."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 0.6 + 0.45 * len(self.comparisons)))
+        ax = get_ax(ax, (6, 0.6 + 0.45 * len(self.comparisons)), layout=None)
         c = self.comparisons if outcome is None else self.comparisons[
             self.comparisons["outcome"] == outcome]
         if cuped and self.covariate is not None:
@@ -895,16 +893,13 @@ class SegmentEffectsResult(Result):
 
     def plot(self, outcome: str | None = None, arm: Any | None = None, *, dimension=None, ax=None):
         """Lift with interval per segment (one outcome and arm); returns the Axes."""
-        import matplotlib.pyplot as plt
-
         t = self.table
         outcome = t["outcome"].iloc[0] if outcome is None else outcome
         arm = t["arm"].iloc[0] if arm is None else arm
         t = t[(t["outcome"] == outcome) & (t["arm"] == arm)]
         if dimension is not None:
             t = t[t["dimension"] == dimension]
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 0.6 + 0.4 * len(t)))
+        ax = get_ax(ax, (6, 0.6 + 0.4 * len(t)), layout=None)
         y = np.arange(len(t))[::-1]
         colors = t["action"].map({"target": "tab:green", "avoid": "tab:red"}).fillna("tab:grey")
         for yi, (_, r), c in zip(y, t.iterrows(), colors):

@@ -46,6 +46,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from crmlab.errors import ConvergenceWarning, DataError, ParameterError
+from crmlab.plots import get_ax
 from crmlab.results import Result
 
 __all__ = [
@@ -966,10 +967,7 @@ class CLVResult(Result):
 
     def plot(self, ax=None):
         """Distribution of CLV (log-spaced histogram) with the top decile marked."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
+        ax = get_ax(ax, (7, 4), layout=None)
         v = self.table["clv"].clip(lower=0.01)
         bins = np.logspace(np.log10(v.min()), np.log10(v.max() + 1), 40)
         ax.hist(v, bins=bins, color="#4C72B0")
@@ -1137,10 +1135,7 @@ class HoldoutResult(Result):
 
     def plot(self, ax=None):
         """The standard check: mean holdout purchases by calibration frequency, actual vs model."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
+        ax = get_ax(ax, (7, 4), layout=None)
         bf = self.by_frequency
         ax.plot(range(len(bf)), bf["actual"], "o-", color="#333333", label="actual")
         ax.plot(range(len(bf)), bf["predicted"], "s--", color="#4C72B0", label=self.model)
@@ -1208,10 +1203,7 @@ class ComparisonResult(Result):
 
     def plot(self, ax=None):
         """Holdout check of every candidate on one axis."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
+        ax = get_ax(ax, (7, 4), layout=None)
         first = next(iter(self.checks.values())).by_frequency
         xs = range(len(first))
         ax.plot(xs, first["actual"], "o-", color="#333333", label="actual", lw=2)

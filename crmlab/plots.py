@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 
-def get_ax(ax: Any = None, figsize: tuple[float, float] = (7, 4)):
+def get_ax(ax: Any = None, figsize: tuple[float, float] = (7, 4), layout: str | None = "constrained"):
     """Return ``ax``, or the Axes of a new figure (shown by the notebook's inline backend)."""
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
 
-    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    _, ax = plt.subplots(figsize=figsize, layout=layout)
     return ax

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.errors import DataError, ParameterError
+from crmlab.plots import get_ax
 from crmlab.results import Result
 
 __all__ = [
@@ -135,11 +136,8 @@ class CohortResult(Result):
 
     def plot(self, ax=None, *, rates: bool = True, annotate: bool | None = None):
         """Heatmap of the cohort table (rates by default), one row per cohort."""
-        import matplotlib.pyplot as plt
-
         data = self.rates if rates else self.counts
-        if ax is None:
-            _, ax = plt.subplots(figsize=(min(2 + 0.6 * data.shape[1], 14), 1.5 + 0.4 * data.shape[0]))
+        ax = get_ax(ax, (min(2 + 0.6 * data.shape[1], 14), 1.5 + 0.4 * data.shape[0]), layout=None)
         shown = data.copy()
         if rates:
             shown.iloc[:, 0] = np.nan  # period 0 is 100% by definition; keep the colour scale useful
@@ -358,10 +356,7 @@ class SurvivalResult(Result):
 
     def plot(self, ax=None, *, bands: bool = True, max_days: float | None = None):
         """Survival curves (step functions) with confidence bands."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 5))
+        ax = get_ax(ax, (8, 5), layout=None)
         for name, c in self.curves.items():
             t = np.r_[0.0, c["time"].to_numpy()]
             s = np.r_[1.0, c["survival"].to_numpy()]
@@ -477,11 +472,8 @@ class CoxResult(Result):
 
     def plot(self, ax=None):
         """Forest plot of hazard ratios (log scale) with their intervals."""
-        import matplotlib.pyplot as plt
-
         t = self.table
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 1 + 0.45 * len(t)))
+        ax = get_ax(ax, (7, 1 + 0.45 * len(t)), layout=None)
         y = np.arange(len(t))[::-1]
         ax.errorbar(t["hazard_ratio"], y, xerr=[t["hazard_ratio"] - t["lower"], t["upper"] - t["hazard_ratio"]],
                     fmt="o", color="#4C72B0", capsize=3)
@@ -576,10 +568,7 @@ class BestCustomerResult(Result):
                 "last_retention": float(t["retention"].iloc[-1]) if len(t) else None}
 
     def plot(self, ax=None):
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
+        ax = get_ax(ax, (7, 4), layout=None)
         t = self.table
         ax.plot(t.index.astype(str), t["retention"], "o-", color="#4C72B0")
         for x, (r, n) in enumerate(zip(t["retention"], t["top_customers"])):
