@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlab.data import require_columns
 from crmlab.errors import DataError
 from crmlab.plots import get_ax
 from crmlab.results import Result, to_jsonable
@@ -19,10 +20,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def _known(tx: pd.DataFrame) -> pd.DataFrame:
-    for col in ("customer_id", "order_id", "order_ts", "amount"):
-        if col not in tx.columns:
-            raise DataError(f"transactions have no {col!r} column", column=col,
-                            expected="canonical transactions from crmlab.data.load_transactions")
+    require_columns(tx, ("customer_id", "order_id", "order_ts", "amount"))
     known = tx[tx["customer_id"].notna()]
     if known.empty:
         raise DataError("no transactions with a known customer", expected="at least one order line with a customer_id")

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -443,6 +443,18 @@ def load_transactions(
     out = _map_columns(raw, cmap, display, offset)
     out.attrs["source"] = display
     return out
+
+
+def require_columns(tx: Any, columns: Sequence[str]) -> None:
+    """Check that ``tx`` is a DataFrame with the canonical ``columns``; the one check every
+    analysis runs on its input, so the message is the same everywhere."""
+    if not isinstance(tx, pd.DataFrame):
+        raise DataError("expected a DataFrame of transactions", value=type(tx).__name__)
+    for col in columns:
+        if col not in tx.columns:
+            raise DataError(f"transactions have no {col!r} column", column=col,
+                            expected="canonical transactions from crmlab.data.load_transactions",
+                            fix="load with data.load_transactions or pass the column name")
 
 
 # ---------------------------------------------------------------------------------- cleaning

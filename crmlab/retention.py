@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from crmlab.data import require_columns
 from crmlab.errors import DataError, ParameterError
 from crmlab.plots import get_ax
 from crmlab.results import Result
@@ -49,16 +50,6 @@ __all__ = [
 TOP_SEGMENTS = ("Champions", "Loyal")
 _PERIODS = {"W": "weeks", "M": "months", "Q": "quarters"}
 _Z95 = 1.959963984540054
-
-
-def _require(tx: pd.DataFrame, cols: Sequence[str]) -> None:
-    if not isinstance(tx, pd.DataFrame):
-        raise DataError("expected a DataFrame of transactions", value=type(tx).__name__)
-    for c in cols:
-        if c not in tx.columns:
-            raise DataError(f"transactions have no {c!r} column", column=c,
-                            expected="canonical transactions from crmlab.data.load_transactions",
-                            fix="load with data.load_transactions or pass the column name")
 
 
 def _known(tx: pd.DataFrame, customer_col: str, date_col: str) -> pd.DataFrame:
@@ -189,7 +180,7 @@ def cohort_matrix(
     if mode not in ("exact", "cumulative"):
         raise ParameterError("unknown counting mode", value=mode,
                              expected="'exact' (active in period k) or 'cumulative' (k or later)")
-    _require(tx, [customer_col, date_col])
+    require_columns(tx, [customer_col, date_col])
     tx = _known(tx, customer_col, date_col)
     codes, _ = pd.factorize(tx[customer_col])
     per = _period_numbers(tx[date_col], period)
@@ -260,7 +251,7 @@ def churn_table(
     """
     if churn_days <= 0:
         raise ParameterError("churn_days must be positive", value=churn_days, fix="e.g. churn_days=90")
-    _require(tx, [customer_col, date_col, amount_col])
+    require_columns(tx, [customer_col, date_col, amount_col])
     tx = _known(tx, customer_col, date_col)
     if as_of is None:
         as_of_ts = tx[date_col].max().normalize() + pd.Timedelta(days=1)
@@ -607,7 +598,7 @@ def best_customer_retention(
     """
     if period not in ("M", "Q"):
         raise ParameterError("unknown period", value=period, expected="'M' or 'Q'")
-    _require(tx, [customer_col, date_col])
+    require_columns(tx, [customer_col, date_col])
     tx = _known(tx, customer_col, date_col)
     fn = segment_fn or _default_segments
     t0, t1 = tx[date_col].min(), tx[date_col].max()

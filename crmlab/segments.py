@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlab.data import require_columns
 from crmlab.errors import DataError, ParameterError
 from crmlab.results import Result
 
@@ -219,12 +220,7 @@ def rfm(
     -------
     RFMResult
     """
-    for col in ("customer_id", "order_id", "order_ts", "amount"):
-        if col not in tx.columns:
-            raise DataError(
-                f"transactions have no {col!r} column", column=col,
-                expected="canonical transactions from crmlab.data.load_transactions",
-            )
+    require_columns(tx, ("customer_id", "order_id", "order_ts", "amount"))
     tx = tx[tx["customer_id"].notna()]
     if as_of is None:
         if tx.empty:
