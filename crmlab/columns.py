@@ -54,3 +54,35 @@ def require_columns(frame: Any, columns: Iterable[str] | Mapping[str, str | None
         shown = have[:20] + (["..."] if len(have) > 20 else [])
         raise DataError(problem, column=col, expected=f"one of the columns {shown}",
                         fix=(fix or default_fix).format(role=role or col, column=col))
+
+
+def known_customers(tx: Any, columns: Iterable[str] = ("customer_id", "order_id", "order_ts", "amount"),
+                    customer_col: str = "customer_id") -> pd.DataFrame:
+    """The order lines with a known customer, after checking the columns an analysis needs.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Transactions (canonical, or with the named columns).
+    columns : iterable of str
+        Columns the analysis needs (checked with :func:`require_columns`).
+    customer_col : str
+        The customer-identifier column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows whose customer is known (a view-like selection; ``tx`` is not modified).
+
+    Raises
+    ------
+    DataError
+        A column is missing, or no row has a known customer.
+    """
+    require_columns(tx, [*columns, customer_col] if customer_col not in columns else columns)
+    known = tx[tx[customer_col].notna()]
+    if known.empty:
+        raise DataError("no transactions with a known customer", column=customer_col,
+                        expected="at least one order line with a customer identifier",
+                        fix="check the customer column mapping, or clean the data with data.clean")
+    return known

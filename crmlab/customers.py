@@ -11,20 +11,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlab.data import require_columns
+from crmlab.columns import known_customers
 from crmlab.errors import DataError
 from crmlab.plots import get_ax
 from crmlab.results import Result, to_jsonable
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def _known(tx: pd.DataFrame) -> pd.DataFrame:
-    require_columns(tx, ("customer_id", "order_id", "order_ts", "amount"))
-    known = tx[tx["customer_id"].notna()]
-    if known.empty:
-        raise DataError("no transactions with a known customer", expected="at least one order line with a customer_id")
-    return known
 
 
 class KPIs(Result):
@@ -48,7 +40,7 @@ def kpis(tx: pd.DataFrame) -> KPIs:
 
     Repeat rate is the share of customers with two or more distinct orders.
     """
-    t = _known(tx)
+    t = known_customers(tx)
     orders_per_customer = t.groupby("customer_id", observed=True)["order_id"].nunique()
     revenue = float(t["amount"].sum())
     orders = int(t["order_id"].nunique())
@@ -122,7 +114,7 @@ def concentration(tx: pd.DataFrame, tops: tuple[float, ...] = (0.01, 0.10, 0.20)
     Top p% means the ``ceil(p * n)`` customers with the highest revenue. Customers with net
     negative revenue count with their value (they lower the total).
     """
-    t = _known(tx)
+    t = known_customers(tx)
     values = t.groupby("customer_id", observed=True)["amount"].sum()
     return Concentration(values, tops)
 
@@ -169,7 +161,7 @@ def timing(tx: pd.DataFrame) -> Timing:
     with most of their orders; ties go to the earlier weekday (hour). ``share`` is the part of
     the customer's orders placed on the preferred weekday, a measure of how habitual they are.
     """
-    t = _known(tx)
+    t = known_customers(tx)
     orders = t.drop_duplicates("order_id")[["customer_id", "order_id", "order_ts"]]
     wd = orders["order_ts"].dt.day_of_week.to_numpy()
     hr = orders["order_ts"].dt.hour.to_numpy()
@@ -207,7 +199,7 @@ def favourite_products(tx: pd.DataFrame, k: int = 3) -> pd.DataFrame:
 
     Returns one row per customer and rank with product_id, product_name, orders and quantity.
     """
-    t = _known(tx)
+    t = known_customers(tx)
     g = (
         t.groupby(["customer_id", "product_id"], observed=True)
         .agg(orders=("order_id", "nunique"), quantity=("quantity", "sum"), product_name=("product_name", "first"))
@@ -220,7 +212,7 @@ def favourite_products(tx: pd.DataFrame, k: int = 3) -> pd.DataFrame:
 
 def country_mix(tx: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     """Customers, orders and revenue by country, largest revenue first; the rest pooled as 'Other'."""
-    t = _known(tx)
+    t = known_customers(tx)
     if "country" not in t.columns:
         raise DataError("transactions have no 'country' column", column="country",
                         fix="map a country column in load_transactions(columns=...)")

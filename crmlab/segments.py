@@ -42,8 +42,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlab.data import require_columns
-from crmlab.errors import DataError, ParameterError
+from crmlab import dates
+from crmlab.columns import known_customers
+from crmlab.errors import ParameterError
 from crmlab.results import Result
 
 SEGMENTS: tuple[str, ...] = (
@@ -60,8 +61,12 @@ SEGMENTS: tuple[str, ...] = (
     "Lost",
 )
 
-#: The segments whose retention matters most ("keep the best customers").
-TOP_SEGMENTS: tuple[str, ...] = ("Champions", "Loyal", "Can't Lose Them")
+#: "Best customers": the single definition. Best-customer retention, the strategy report and
+#: the period comparison all follow these segments.
+BEST_SEGMENTS: tuple[str, ...] = ("Champions", "Loyal")
+#: The best customers plus those who were best and are slipping away: the share of customers
+#: and revenue whose retention matters most (value concentration).
+TOP_SEGMENTS: tuple[str, ...] = (*BEST_SEGMENTS, "Can't Lose Them")
 
 SEGMENT_DESCRIPTIONS: dict[str, str] = {
     "Champions": "bought recently, buy often and spend the most",
@@ -220,20 +225,7 @@ def rfm(
     -------
     RFMResult
     """
-    require_columns(tx, ("customer_id", "order_id", "order_ts", "amount"))
-    tx = tx[tx["customer_id"].notna()]
-    if as_of is None:
-        if tx.empty:
-            raise DataError("no transactions with a known customer", expected="at least one order line")
-        as_of_ts = tx["order_ts"].max().normalize() + pd.Timedelta(days=1)
-    else:
-        as_of_ts = pd.Timestamp(as_of)
-        tx = tx[tx["order_ts"] < as_of_ts]
-    if tx.empty:
-        raise DataError(
-            f"no transactions before as_of={as_of_ts.date()}", value=str(as_of),
-            expected="an as_of date after the first order",
-        )
+    tx, as_of_ts = dates.cutoff(known_customers(tx), as_of)
     bins = dict(bins or {})
     unknown = set(bins) - {"recency", "frequency", "monetary"}
     if unknown:

@@ -1,0 +1,141 @@
+"""Mapping a raw source frame onto the canonical table, refusing values that do not parse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmlab.data.schema import CANONICAL, REQUIRED, ColumnMap
+from crmlab.errors import DataError
+
+def _bad_example(raw: pd.Series, parsed: pd.Series, offset: int) -> tuple[int, Any] | None:
+    bad = parsed.isna().to_numpy() & raw.notna().to_numpy()
+    if isinstance(raw.dtype, pd.StringDtype) or raw.dtype == object:
+        bad &= (raw.astype("string").str.strip() != "").fillna(False).to_numpy()
+    if not bad.any():
+        return None
+    pos = int(np.flatnonzero(bad)[0])
+    return pos + offset, raw.iloc[pos]
+
+
+def _refuse_unparsed(raw: pd.Series, parsed: pd.Series, offset: int, problem: str, file: str,
+                     column: str, *, expected: str, fix: str) -> None:
+    """Raise a DataError naming the first value that was given but could not be parsed."""
+    bad = _bad_example(raw, parsed, offset)
+    if bad is not None:
+        raise DataError(problem, file=file, column=column, row=bad[0], value=bad[1], expected=expected, fix=fix)
+
+
+def _to_number(raw: pd.Series, column: str, file: str, offset: int) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        return raw.astype("float64")
+    parsed = pd.to_numeric(raw, errors="coerce")
+    _refuse_unparsed(
+        raw, parsed, offset, "value is not a number", file, column,
+        expected="plain numbers like 12 or 2.55 (no currency signs or thousands separators)",
+        fix="clean the column in the export, or map another column",
+    )
+    return parsed.astype("float64")
+
+
+def _to_datetime(raw: pd.Series, column: str, file: str, offset: int, cmap: ColumnMap) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        parsed = raw
+    else:
+        kwargs: dict[str, Any] = {"errors": "coerce"}
+        if cmap.date_format:
+            kwargs["format"] = cmap.date_format
+        else:
+            kwargs["dayfirst"] = cmap.dayfirst
+        parsed = pd.to_datetime(raw, **kwargs)
+        _refuse_unparsed(
+            raw, parsed, offset, "value is not a date", file, column,
+            expected=f"dates in one format ({cmap.date_format or 'e.g. 2011-01-31 08:26:00'})",
+            fix="pass a ColumnMap with date_format=... matching the export",
+        )
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(None)
+    return parsed.astype("datetime64[ns]")
+
+
+def _to_id(raw: pd.Series) -> pd.Series:
+    """Identifiers as strings; '17850.0' (an ID that went through a float) becomes '17850'."""
+    if pd.api.types.is_float_dtype(raw):
+        ids = raw.astype("Int64").astype("string")
+    else:
+        ids = raw.astype("string").str.strip()
+        ids = ids.mask(ids == "")
+        if ids.str.endswith(".0").fillna(True).all() and ids.notna().any():
+            ids = ids.str.slice(stop=-2)
+    return ids
+
+
+def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> pd.DataFrame:
+    cols = {k: v for k, v in cmap.columns.items() if v in raw.columns or k not in cmap.optional}
+    missing = [f"{canon} (from {src!r})" for canon, src in cols.items() if src not in raw.columns]
+    need = [c for c in REQUIRED if c not in cols]
+    if "amount" not in cols and not {"quantity", "unit_price"} <= set(cols):
+        need += [c for c in ("quantity", "unit_price") if c not in cols]
+    if need:
+        src = [cmap.columns.get(c, c) for c in need]
+        raise DataError(
+            f"missing required column(s): {', '.join(src)}"
+            + (" (or one 'amount' column)" if {"quantity", "unit_price"} & set(need) else ""),
+            file=file,
+            column=src[0],
+            expected=f"columns for {', '.join(REQUIRED)} and amount or quantity+unit_price",
+            fix=f"the file has {', '.join(map(repr, list(raw.columns)[:20]))}; "
+            "pass columns={'customer_id': 'YourCustomerColumn', ...} or a preset",
+        )
+    if missing:
+        raise DataError(
+            f"missing required column(s): {', '.join(missing)}",
+            file=file,
+            column=cols[[c for c in cols if cols[c] not in raw.columns][0]],
+            expected="columns " + ", ".join(repr(v) for v in cols.values()),
+            fix=f"the file has {', '.join(map(repr, list(raw.columns)[:20]))}; pass columns= to map them",
+        )
+    if len(raw) == 0:
+        raise DataError("the table has a header but no rows", file=file, expected="at least one row")
+
+    raw = raw.reset_index(drop=True)
+    out = pd.DataFrame(index=raw.index)
+    na_str = pd.Series(pd.NA, index=raw.index, dtype="string")
+    for canon in ("customer_id", "order_id", "product_id"):
+        out[canon] = _to_id(raw[cols[canon]]) if canon in cols else na_str
+    out["order_ts"] = _to_datetime(raw[cols["order_ts"]], cols["order_ts"], file, offset, cmap)
+    out["product_name"] = raw[cols["product_name"]].astype("string") if "product_name" in cols else na_str
+    if "quantity" in cols:
+        out["quantity"] = _to_number(raw[cols["quantity"]], cols["quantity"], file, offset)
+    else:
+        out["quantity"] = 1.0
+    if "unit_price" in cols:
+        out["unit_price"] = _to_number(raw[cols["unit_price"]], cols["unit_price"], file, offset)
+    if "amount" in cols:
+        out["amount"] = _to_number(raw[cols["amount"]], cols["amount"], file, offset)
+        if "unit_price" not in cols:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out["unit_price"] = out["amount"] / out["quantity"]
+    else:
+        out["amount"] = out["quantity"] * out["unit_price"]
+    out = out[[c for c in CANONICAL if c in out.columns]]
+    if cmap.cancel_prefix:
+        out["is_cancellation"] = out["order_id"].str.startswith(cmap.cancel_prefix).fillna(False).astype(bool)
+    else:
+        out["is_cancellation"] = False
+    for opt in ("country", "channel", "category"):
+        if opt in cols:
+            out[opt] = raw[cols[opt]].astype("string")
+    bad_id = out["order_id"].isna().to_numpy()
+    if bad_id.any():
+        pos = int(np.flatnonzero(bad_id)[0])
+        raise DataError(
+            "order number is missing",
+            file=file,
+            column=cols["order_id"],
+            row=pos + offset,
+            expected="every line to belong to an order",
+        )
+    return out

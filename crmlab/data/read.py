@@ -1,0 +1,150 @@
+"""Reading sources: CSV (gzip, UTF-8 or CP949), Parquet, Excel and SQL databases."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+from pathlib import Path
+
+import pandas as pd
+
+from crmlab import config
+from crmlab.data.schema import _STRING_COLS, ColumnMap
+from crmlab.errors import DataError, ParameterError
+
+def _is_sql_url(source: str) -> bool:
+    return "://" in source and not source.startswith("file://")
+
+
+def _sniff_encoding(path: Path) -> str:
+    """UTF-8 if the first MiB decodes as UTF-8, else CP949 (a superset of EUC-KR)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    for enc in ("utf-8-sig", "cp949"):
+        try:
+            codecs.getincrementaldecoder(enc)().decode(head, final=False)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    bad = _first_undecodable(head)
+    raise DataError(
+        "cannot decode the file as UTF-8 or CP949/EUC-KR",
+        file=path,
+        row=bad,
+        expected="a UTF-8 or CP949/EUC-KR text file",
+        fix="re-export as UTF-8, or pass encoding=... (e.g. 'latin-1')",
+    )
+
+
+def _first_undecodable(head: bytes) -> int | None:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return head[: exc.start].count(b"\n") + 1
+    return None
+
+
+def _read_csv(path: Path, encoding: str | None, usecols: list[str] | None, string_cols: list[str]) -> pd.DataFrame:
+    enc = encoding or _sniff_encoding(path)
+    dtype = {c: "string" for c in string_cols}
+    try:
+        header = pd.read_csv(path, nrows=0, encoding=enc, sep=None if path.suffix == ".tsv" else ",")
+    except pd.errors.EmptyDataError:
+        raise DataError("the file is empty", file=path, expected="a header line and at least one row") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"cannot decode the file as {enc}", file=path, fix="pass encoding=... matching the export"
+        ) from exc
+    cols = [c for c in (usecols or header.columns) if c in header.columns]
+    sep = "\t" if path.suffix == ".tsv" or path.name.endswith(".tsv.gz") else ","
+    try:
+        if enc.replace("-", "").lower().startswith("utf8"):
+            return pd.read_csv(path, usecols=cols, dtype=dtype, engine="pyarrow", sep=sep)
+        return pd.read_csv(path, usecols=cols, dtype=dtype, encoding=enc, sep=sep)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"cannot decode the file as {enc} past its first MiB",
+            file=path,
+            fix="re-export as UTF-8, or pass encoding=...",
+        ) from exc
+    except Exception as exc:  # pyarrow reports bad UTF-8 and ragged rows as ArrowInvalid
+        msg = str(exc).splitlines()[0]
+        if "UTF8" in msg or "utf-8" in msg.lower():
+            raise DataError(
+                "the file is not valid UTF-8 past its first MiB",
+                file=path,
+                fix="re-export as UTF-8, or pass encoding=...",
+            ) from exc
+        raise DataError(f"cannot parse the file: {msg}", file=path, expected="a comma-separated file") from exc
+
+
+def _read_source(
+    source: str | Path,
+    *,
+    cmap: ColumnMap,
+    table: str | None,
+    query: str | None,
+    encoding: str | None,
+    sheet_name: str | int,
+) -> tuple[pd.DataFrame, str, int]:
+    """Return (raw frame, display name, row offset of the first data row)."""
+    wanted = list(dict.fromkeys(cmap.columns.values()))
+    string_cols = [cmap.columns[c] for c in _STRING_COLS if c in cmap.columns]
+    if isinstance(source, str) and _is_sql_url(source):
+        return _read_sql(source, table=table, query=query), (table or "query"), 1
+    path = Path(source)
+    if not path.exists():
+        raise DataError(
+            "file not found",
+            file=path,
+            expected="an existing CSV, Parquet or Excel file, a preset name or a SQLAlchemy URL",
+            fix="check the path (relative paths are taken from the working directory)",
+        )
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        raw = pd.read_parquet(path)
+        offset = 1
+    elif name.endswith((".xlsx", ".xlsm", ".xls")):
+        raw = pd.read_excel(path, sheet_name=sheet_name, dtype={c: str for c in string_cols})
+        offset = 2
+    else:
+        raw = _read_csv(path, encoding, wanted, string_cols)
+        offset = 2
+    return raw, _display_name(path), offset
+
+
+def _display_name(path: Path) -> str:
+    """The path as the user should see it: relative to the project when inside it."""
+    try:
+        return str(path.resolve().relative_to(config.ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _read_sql(url: str, *, table: str | None, query: str | None) -> pd.DataFrame:
+    import sqlalchemy as sa
+
+    if (table is None) == (query is None):
+        raise ParameterError(
+            "a database source needs exactly one of table= or query=",
+            file=url.split("@")[-1],
+            fix="load_transactions(url, table='orders') or query='select ...'",
+        )
+    try:
+        engine = sa.create_engine(url)
+    except Exception as exc:
+        raise DataError(f"cannot open the database: {exc}", file=url.split("@")[-1]) from exc
+    try:
+        with engine.connect() as conn:
+            if table is not None:
+                return pd.read_sql_table(table, conn)
+            return pd.read_sql_query(sa.text(query), conn)
+    except ValueError as exc:
+        raise DataError(f"{exc}", file=url.split("@")[-1], fix="check the table name") from exc
+    except sa.exc.SQLAlchemyError as exc:
+        raise DataError(
+            f"the database refused the request: {str(exc).splitlines()[0]}", file=url.split("@")[-1]
+        ) from exc
+    finally:
+        engine.dispose()

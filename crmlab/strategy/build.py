@@ -1,0 +1,161 @@
+"""Everything the strategy report needs, computed in one call from the order lines.
+
+The strategy notebook is a memo: it calls :func:`build_strategy` and shows what comes back.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from crmlab import dates
+from crmlab.strategy.metrics import at_risk_metrics, last_value, metric_history, segment_shares
+from crmlab.strategy.playbook import load_playbook, segment_strategy
+
+
+@dataclass
+class StrategyInputs:
+    """What the strategy report shows; every field is computed by :func:`build_strategy`.
+
+    Attributes
+    ----------
+    tx : the cleaned order lines before the report date
+    as_of : the report date (orders strictly before it count)
+    rfm : ``segments.rfm`` result
+    kpis, concentration : dicts of headline numbers
+    timing : ``customers.timing`` result
+    value : ``ltv.clv`` result; values : its per-customer table
+    at_risk : ``ltv.high_value_at_risk`` table (``at_risk`` column marks the lapsing ones)
+    segment_rules : ``basket.rules_by_segment`` result
+    measured, money : campaign readout and ROI; best_arm, best_lift
+    response : measured campaign response per segment, or None
+    history : ``metric_history`` table
+    plan : the per-segment plan table
+    metrics : the flat metrics dict (names from :data:`crmlab.strategy.metrics.METRICS`)
+    """
+
+    tx: pd.DataFrame
+    as_of: pd.Timestamp
+    rfm: Any
+    kpis: dict
+    concentration: dict
+    timing: Any
+    value: Any
+    values: pd.DataFrame
+    at_risk: pd.DataFrame
+    segment_rules: Any
+    measured: Any
+    money: Any
+    best_arm: Any
+    best_lift: Mapping
+    response: pd.Series | None
+    history: pd.DataFrame
+    plan: pd.DataFrame
+    metrics: dict
+
+
+def _customer_value(tx, as_of, horizon_months, margin):
+    from crmlab import ltv
+    from crmlab.errors import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # fits at the edge are reported in the retention report
+        summ = ltv.summary(tx, observation_end=dates.observation_end(as_of))
+        return ltv.clv(ltv.BGNBD().fit(summ), ltv.GammaGamma().fit(summ), summ,
+                       horizon_months=horizon_months, margin=margin, intervals=False)
+
+
+def _campaign(experiment, experiment_segment, cost_per_contact, margin):
+    from crmlab import campaign
+
+    measured = campaign.measure(experiment, random_state=0)
+    best_arm = measured.ranking("conversion")[0]
+    money = campaign.roi(measured, cost_per_contact=cost_per_contact, margin=margin,
+                         conversion="conversion", revenue="spend")
+    response = None
+    if experiment_segment:
+        by_seg = campaign.segment_effects(experiment, experiment_segment, outcome="conversion",
+                                          treatments=[best_arm])
+        r = by_seg.response(experiment_segment, "conversion", best_arm)
+        response = pd.Series([f"{lift:+.2%} pts ({act})" for lift, act in zip(r["lift_abs"], r["action"])],
+                             index=r.index.astype(str))
+    return measured, money, best_arm, measured.lift("conversion", best_arm), response
+
+
+def build_strategy(
+    tx: pd.DataFrame,
+    experiment: pd.DataFrame,
+    *,
+    as_of: Any = None,
+    experiment_segment: str = "",
+    horizon_months: int = 12,
+    margin: float = 0.3,
+    cost_per_contact: float = 0.1,
+    offer_support: float = 0.02,
+    offer_confidence: float = 0.3,
+    offer_min_baskets: int = 100,
+    playbook: Mapping[str, Any] | None = None,
+) -> StrategyInputs:
+    """Compute the strategy report's content from cleaned order lines and a campaign test.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Cleaned canonical transactions (``data.clean(...).data``).
+    experiment : pandas.DataFrame
+        A campaign test with a control group (``campaign.load_experiment``).
+    as_of : str, Timestamp or None
+        Report date: orders strictly before it count (:func:`crmlab.dates.cutoff`).
+    experiment_segment : str
+        Column of the test data holding RFM segment names ("" when it has none).
+    horizon_months, margin, cost_per_contact : numbers for CLV and ROI.
+    offer_support, offer_confidence, offer_min_baskets : thresholds of the per-segment rules.
+    playbook : mapping, optional
+        :func:`load_playbook` output (default: ``notebooks/playbook.yml``); its
+        ``churn_threshold`` and ``churn_days`` define the at-risk rule.
+
+    Returns
+    -------
+    StrategyInputs
+    """
+    from crmlab import basket, customers, ltv, segments
+
+    pb = dict(playbook) if playbook is not None else load_playbook()
+    tx, as_of_ts = dates.cutoff(tx, as_of)
+    rfm = segments.rfm(tx, as_of=as_of_ts)
+    kpi = customers.kpis(tx).to_dict()
+    conc = customers.concentration(tx).to_dict()
+    timing = customers.timing(tx)
+    value = _customer_value(tx, as_of_ts, horizon_months, margin)
+    values = value.customer_values()
+    at_risk = ltv.high_value_at_risk(value, rfm.table["monetary"], days_since_last=rfm.table["recency_days"],
+                                     p_alive_below=float(pb["churn_threshold"]),
+                                     silent_days=int(pb.get("churn_days") or 90))
+    seg_rules = basket.rules_by_segment(tx, rfm.table["segment"], min_support=offer_support,
+                                        min_confidence=offer_confidence, min_baskets=offer_min_baskets)
+    measured, money, best_arm, best_lift, response = _campaign(experiment, experiment_segment,
+                                                               cost_per_contact, margin)
+    history = metric_history(tx, horizon_months=horizon_months, margin=margin)
+    history.loc[history.index[-1], "campaign_roi"] = money.table.loc[best_arm, "roi"]
+    plan = segment_strategy(rfm.table, playbook=pb, customer_values=values, preferred_times=timing.preferred,
+                            offers=seg_rules.summary["top_rule"], campaign_response=response).table
+    top_rule = seg_rules.summary.dropna(subset=["top_rule"]).sort_values("top_lift", ascending=False).head(1)
+    m = {
+        **kpi, **conc, **segment_shares(rfm.summary, segments.TOP_SEGMENTS),
+        "best_customer_retention": last_value(history, "best_customer_retention"),
+        "avg_clv": float(values["clv"].mean()),
+        **at_risk_metrics(at_risk),
+        "campaign_best_arm": best_arm,
+        "campaign_best_lift": float(best_lift["lift_abs"]),
+        "campaign_roi": float(money.table.loc[best_arm, "roi"]),
+        "top_rule": str(top_rule.iloc[0]["top_rule"]) if len(top_rule) else None,
+        "top_rule_lift": float(top_rule.iloc[0]["top_lift"]) if len(top_rule) else None,
+    }
+    return StrategyInputs(tx=tx, as_of=as_of_ts, rfm=rfm, kpis=kpi, concentration=conc, timing=timing,
+                          value=value, values=values, at_risk=at_risk, segment_rules=seg_rules,
+                          measured=measured, money=money, best_arm=best_arm, best_lift=best_lift,
+                          response=response, history=history, plan=plan, metrics=m)
