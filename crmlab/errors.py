@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 
+_MAX_VALUE = 120
+
+
 class CrmlabError(Exception):
     """Base class: a problem the user can fix, described in one line.
 
@@ -54,7 +57,10 @@ class CrmlabError(Exception):
         parts = [(", ".join(where) + ": ") if where else ""]
         parts.append(self.problem)
         if self.value is not None:
-            parts.append(f" (found {self.value!r})")
+            shown = repr(self.value)
+            if len(shown) > _MAX_VALUE:  # a 10 MB cell or a YAML alias bomb must not become the message
+                shown = shown[:_MAX_VALUE] + f"... ({len(shown):,} characters)"
+            parts.append(f" (found {shown})")
         if self.expected:
             parts.append(f"; expected {self.expected}")
         if self.fix:

@@ -22,7 +22,8 @@ Where things live (a new reader goes into :mod:`crmlab.data.read`):
 - :mod:`~crmlab.data.schema`: the canonical columns and :class:`ColumnMap`;
 - :mod:`~crmlab.data.read`: CSV / Parquet / Excel / SQL readers;
 - :mod:`~crmlab.data.parse`: mapping source columns onto the canonical ones;
-- :mod:`~crmlab.data.load`: :func:`load_transactions`, the front door;
+- :mod:`~crmlab.data.source`: source files (YAML) and :func:`load_source`, the front door;
+- :mod:`~crmlab.data.load`: :func:`load_transactions` for code that maps columns itself;
 - :mod:`~crmlab.data.clean`: audited cleaning and the report-date cut-off;
 - :mod:`~crmlab.data.quality`: the data-quality summary;
 - :mod:`~crmlab.data.identity`: channels and one identity per customer;
@@ -35,10 +36,13 @@ from crmlab.data.identity import combine_channels, unify_identities
 from crmlab.data.load import load_transactions
 from crmlab.data.quality import DataQuality, quality_summary
 from crmlab.data.samples import HILLSTROM_COLUMNS, load_groceries, load_hillstrom
+from crmlab.data.read import read_table
 from crmlab.data.schema import CANONICAL, PRESETS, REQUIRED, ColumnMap
+from crmlab.data.source import SOURCE_KEYS, Source, describe, load_source, read_source, shipped_sources
 
 __all__ = [
     "CANONICAL", "REQUIRED", "PRESETS", "ColumnMap", "load_transactions", "require_columns",
     "CLEANING_STEPS", "CleanResult", "clean", "before", "DataQuality", "quality_summary",
+    "Source", "SOURCE_KEYS", "read_source", "load_source", "shipped_sources", "describe", "read_table",
     "HILLSTROM_COLUMNS", "load_hillstrom", "load_groceries", "combine_channels", "unify_identities",
 ]

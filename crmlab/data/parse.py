@@ -28,22 +28,47 @@ def _refuse_unparsed(raw: pd.Series, parsed: pd.Series, offset: int, problem: st
         raise DataError(problem, file=file, column=column, row=bad[0], value=bad[1], expected=expected, fix=fix)
 
 
-def _to_number(raw: pd.Series, column: str, file: str, offset: int) -> pd.Series:
+def _to_number(raw: pd.Series, column: str, file: str, offset: int, cmap: ColumnMap | None = None) -> pd.Series:
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         return raw.astype("float64")
-    parsed = pd.to_numeric(raw, errors="coerce")
+    text = raw
+    if cmap is not None and (cmap.thousands or cmap.decimal != "."):
+        text = raw.astype("string").str.strip()
+        if cmap.thousands:
+            text = text.str.replace(cmap.thousands, "", regex=False)
+        if cmap.decimal != ".":
+            text = text.str.replace(cmap.decimal, ".", regex=False)
+    parsed = pd.to_numeric(text, errors="coerce")
+    seps = "" if cmap is None or not cmap.thousands else f" with {cmap.thousands!r} as thousands separator"
     _refuse_unparsed(
         raw, parsed, offset, "value is not a number", file, column,
-        expected="plain numbers like 12 or 2.55 (no currency signs or thousands separators)",
-        fix="clean the column in the export, or map another column",
+        expected=f"plain numbers like 12 or 2.55{seps} (no currency signs)",
+        fix="set thousands: and decimal: in the source file to match the export, or clean the column",
     )
     return parsed.astype("float64")
+
+
+_MERIDIEM = r"^(.*?)\s*(오전|오후)\s*(.*)$"
+
+
+def _korean_meridiem(raw: pd.Series) -> pd.Series:
+    """'2010-12-01 오전 9:59:00' (Korean exports) -> '2010-12-01 9:59:00 AM'; other text unchanged."""
+    if not (isinstance(raw.dtype, pd.StringDtype) or raw.dtype == object):
+        return raw
+    text = raw.astype("string")
+    has = text.str.contains("오전|오후", regex=True, na=False)
+    if not has.any():
+        return raw
+    moved = text[has].str.replace(
+        _MERIDIEM, lambda m: f"{m.group(1)} {m.group(3)} {'AM' if m.group(2) == '오전' else 'PM'}", regex=True)
+    return text.mask(has, moved)
 
 
 def _to_datetime(raw: pd.Series, column: str, file: str, offset: int, cmap: ColumnMap) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw
     else:
+        raw = _korean_meridiem(raw)
         kwargs: dict[str, Any] = {"errors": "coerce"}
         if cmap.date_format:
             kwargs["format"] = cmap.date_format
@@ -53,7 +78,7 @@ def _to_datetime(raw: pd.Series, column: str, file: str, offset: int, cmap: Colu
         _refuse_unparsed(
             raw, parsed, offset, "value is not a date", file, column,
             expected=f"dates in one format ({cmap.date_format or 'e.g. 2011-01-31 08:26:00'})",
-            fix="pass a ColumnMap with date_format=... matching the export",
+            fix="set date_format: in the source file (a strftime pattern such as %d/%m/%Y %H:%M) to match the export",
         )
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert(None)
@@ -108,13 +133,13 @@ def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> 
     out["order_ts"] = _to_datetime(raw[cols["order_ts"]], cols["order_ts"], file, offset, cmap)
     out["product_name"] = raw[cols["product_name"]].astype("string") if "product_name" in cols else na_str
     if "quantity" in cols:
-        out["quantity"] = _to_number(raw[cols["quantity"]], cols["quantity"], file, offset)
+        out["quantity"] = _to_number(raw[cols["quantity"]], cols["quantity"], file, offset, cmap)
     else:
         out["quantity"] = 1.0
     if "unit_price" in cols:
-        out["unit_price"] = _to_number(raw[cols["unit_price"]], cols["unit_price"], file, offset)
+        out["unit_price"] = _to_number(raw[cols["unit_price"]], cols["unit_price"], file, offset, cmap)
     if "amount" in cols:
-        out["amount"] = _to_number(raw[cols["amount"]], cols["amount"], file, offset)
+        out["amount"] = _to_number(raw[cols["amount"]], cols["amount"], file, offset, cmap)
         if "unit_price" not in cols:
             with np.errstate(divide="ignore", invalid="ignore"):
                 out["unit_price"] = out["amount"] / out["quantity"]
@@ -128,6 +153,13 @@ def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> 
     for opt in ("country", "channel", "category"):
         if opt in cols:
             out[opt] = raw[cols[opt]].astype("string")
+    for extra in cmap.extra:
+        if extra not in raw.columns:
+            raise DataError("an extra column declared by the source is missing", file=file, column=extra,
+                            expected=f"one of the columns {list(map(str, raw.columns))[:20]}",
+                            fix="correct extra_columns: in the source file")
+        col = raw[extra]
+        out[extra] = col.astype("string") if col.dtype == object else col
     bad_id = out["order_id"].isna().to_numpy()
     if bad_id.any():
         pos = int(np.flatnonzero(bad_id)[0])

@@ -45,11 +45,27 @@ def _first_undecodable(head: bytes) -> int | None:
     return None
 
 
-def _read_csv(path: Path, encoding: str | None, usecols: list[str] | None, string_cols: list[str]) -> pd.DataFrame:
-    enc = encoding or _sniff_encoding(path)
-    dtype = {c: "string" for c in string_cols}
+def _read_headerless(path: Path, enc: str, sep: str | None, names: tuple[str, ...], string_cols: list[str]):
+    """A file without a header line (names from the source file), any separator."""
+    dtype = {c: "string" for c in string_cols if c in names}
     try:
-        header = pd.read_csv(path, nrows=0, encoding=enc, sep=None if path.suffix == ".tsv" else ",")
+        return pd.read_csv(path, sep=sep or ",", header=None, names=list(names), dtype=dtype, encoding=enc,
+                           engine="python" if sep and len(sep) > 1 else "c")
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"cannot parse the file: {str(exc).splitlines()[0]}", file=path,
+                        expected=f"{len(names)} fields a line separated by {sep or ','!r}",
+                        fix="check sep: and names: in the source file") from None
+
+
+def _read_csv(path: Path, encoding: str | None, usecols: list[str] | None, string_cols: list[str],
+              sep: str | None = None, names: tuple[str, ...] | None = None) -> pd.DataFrame:
+    enc = encoding or _sniff_encoding(path)
+    if names:
+        return _read_headerless(path, enc, sep, names, string_cols)
+    dtype = {c: "string" for c in string_cols}
+    sep = sep or ("\t" if path.suffix == ".tsv" or path.name.endswith(".tsv.gz") else ",")
+    try:
+        header = pd.read_csv(path, nrows=0, encoding=enc, sep=sep)
     except pd.errors.EmptyDataError:
         raise DataError("the file is empty", file=path, expected="a header line and at least one row") from None
     except UnicodeDecodeError as exc:
@@ -57,7 +73,6 @@ def _read_csv(path: Path, encoding: str | None, usecols: list[str] | None, strin
             f"cannot decode the file as {enc}", file=path, fix="pass encoding=... matching the export"
         ) from exc
     cols = [c for c in (usecols or header.columns) if c in header.columns]
-    sep = "\t" if path.suffix == ".tsv" or path.name.endswith(".tsv.gz") else ","
     try:
         if enc.replace("-", "").lower().startswith("utf8"):
             return pd.read_csv(path, usecols=cols, dtype=dtype, engine="pyarrow", sep=sep)
@@ -89,7 +104,7 @@ def _read_source(
     sheet_name: str | int,
 ) -> tuple[pd.DataFrame, str, int]:
     """Return (raw frame, display name, row offset of the first data row)."""
-    wanted = list(dict.fromkeys(cmap.columns.values()))
+    wanted = list(dict.fromkeys([*cmap.columns.values(), *cmap.extra]))
     string_cols = [cmap.columns[c] for c in _STRING_COLS if c in cmap.columns]
     if isinstance(source, str) and _is_sql_url(source):
         return _read_sql(source, table=table, query=query), (table or "query"), 1
@@ -109,7 +124,7 @@ def _read_source(
         raw = pd.read_excel(path, sheet_name=sheet_name, dtype={c: str for c in string_cols})
         offset = 2
     else:
-        raw = _read_csv(path, encoding, wanted, string_cols)
+        raw = _read_csv(path, encoding, wanted, string_cols, cmap.sep, cmap.names)
         offset = 2
     return raw, _display_name(path), offset
 
@@ -148,3 +163,34 @@ def _read_sql(url: str, *, table: str | None, query: str | None) -> pd.DataFrame
         ) from exc
     finally:
         engine.dispose()
+
+
+def read_table(path: str | Path, *, encoding: str | None = None, sep: str | None = None) -> pd.DataFrame:
+    """Read a whole CSV-like file (any columns) with crmlab's encoding detection.
+
+    The reader for tables that are not order lines (campaign tests, identity maps): UTF-8,
+    else CP949/EUC-KR, the same detection :func:`crmlab.data.load_transactions` uses.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV, optionally gzip-compressed.
+    encoding : str, optional
+        Text encoding; None detects UTF-8 or CP949.
+    sep : str, optional
+        Field separator (default ",").
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    DataError
+        Missing, empty, undecodable or unparseable file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("file not found" if not path.exists() else "not a file", file=path,
+                        expected="an existing CSV file", fix="check the path")
+    return _read_csv(path, encoding, None, [], sep)

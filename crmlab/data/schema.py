@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crmlab import config
 from crmlab.errors import ParameterError
 
 CANONICAL = (
@@ -40,6 +39,13 @@ class ColumnMap:
         Retail's "C536379"); ``None`` when the source has none.
     date_format : ``strftime`` format of ``order_ts`` (``None``: ISO 8601 or inferred).
     dayfirst : for inferred dates, read 01/02/2011 as 1 February.
+    optional : canonical columns that may be absent from the source.
+    thousands : thousands separator in numbers ("8,920"), or None.
+    decimal : decimal mark in numbers ("." or ",").
+    extra : source columns carried through unchanged (segment or covariate columns).
+    path : the file a preset reads.
+    sep : field separator of a text file (default ","; "\\s+" for whitespace).
+    names : column names of a text file without a header line.
     """
 
     columns: Mapping[str, str]
@@ -48,36 +54,54 @@ class ColumnMap:
     dayfirst: bool = False
     optional: frozenset[str] = frozenset()
     path: Path | None = field(default=None, compare=False)
+    thousands: str | None = None
+    decimal: str = "."
+    extra: tuple[str, ...] = ()
+    sep: str | None = None
+    names: tuple[str, ...] | None = None
 
 
-PRESETS: dict[str, ColumnMap] = {
-    "online_retail": ColumnMap(
-        columns={
-            "order_id": "InvoiceNo",
-            "product_id": "StockCode",
-            "product_name": "Description",
-            "quantity": "Quantity",
-            "order_ts": "InvoiceDate",
-            "unit_price": "UnitPrice",
-            "customer_id": "CustomerID",
-            "country": "Country",
-        },
-        cancel_prefix="C",
-        path=config.ONLINE_RETAIL,
-    ),
-    # Already canonical (what crmlab itself writes, or a hand-made table).
-    "canonical": ColumnMap(
-        columns={c: c for c in CANONICAL if c != "is_cancellation"},
-        optional=frozenset(CANONICAL) - set(REQUIRED),
-    ),
-}
+#: Already canonical: what crmlab itself writes, or a hand-made table.
+CANONICAL_MAP = ColumnMap(columns={c: c for c in CANONICAL if c != "is_cancellation"},
+                          optional=frozenset(CANONICAL) - set(REQUIRED))
+
+
+class _Presets(Mapping):
+    """Column presets: the source files shipped beside the embedded data, plus ``canonical``.
+
+    No preset is written in code: each ``data/NAME.yml`` source file of kind ``transactions``
+    is one, read on first use.
+    """
+
+    def _names(self) -> list[str]:
+        from crmlab.data.source import shipped_sources
+
+        return ["canonical", *shipped_sources("transactions")]
+
+    def __getitem__(self, name: str) -> ColumnMap:
+        if name == "canonical":
+            return CANONICAL_MAP
+        if name not in self._names():
+            raise KeyError(name)
+        from crmlab.data.source import read_source
+
+        return read_source(name).column_map()
+
+    def __iter__(self):
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+PRESETS: Mapping[str, ColumnMap] = _Presets()
 
 
 def _resolve_map(columns: str | Mapping[str, str] | ColumnMap | None, source_name: str) -> ColumnMap:
     if isinstance(columns, ColumnMap):
         return columns
     if columns is None:
-        return PRESETS.get(source_name, PRESETS["canonical"])
+        return PRESETS[source_name] if source_name in PRESETS else CANONICAL_MAP
     if isinstance(columns, str):
         try:
             return PRESETS[columns]
