@@ -16,9 +16,13 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -e ".[dev,fast]"
-	$(BIN)/python -m ipykernel install --user --name crmlab --display-name "Python (crmlab)" >/dev/null
+	$(BIN)/python -m ipykernel install --sys-prefix --name crmlab --display-name "Python (crmlab)" >/dev/null
+	@# a per-user "crmlab" kernel (made by older versions of this Makefile) would shadow this
+	@# checkout's own kernel, so that one checkout ran another's code: remove it
+	@user_kernel="$$($(BIN)/jupyter --data-dir)/kernels/crmlab"; \
+	  if [ -d "$$user_kernel" ]; then rm -rf "$$user_kernel"; echo "removed the per-user kernel $$user_kernel"; fi
 	@touch $(STAMP)
-	@echo "crmlab environment ready in $(VENV) (Jupyter kernel: crmlab)"
+	@echo "crmlab environment ready in $(VENV) (Jupyter kernel: crmlab, inside $(VENV))"
 
 setup: $(STAMP)  ## create the virtual environment, install crmlab, register the Jupyter kernel
 
@@ -45,5 +49,6 @@ clean-reports:  ## delete rendered reports
 
 .PHONY: browser
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
-browser:  ## install Debian's chromium for the browser tests (nothing to do when present)
-	@test -x /usr/bin/chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+browser:  ## install Debian's chromium and a Korean font for the browser tests (nothing to do when present)
+	@test -x /usr/bin/chromium -a -d /usr/share/fonts/truetype/nanum || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium fonts-nanum; }
