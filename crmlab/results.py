@@ -35,26 +35,198 @@ def to_jsonable(value: Any) -> Any:
 
 
 def fmt_number(x: Any) -> Any:
-    """A number as a report shows it: thousands separators for large values, 4 significant
-    digits for small ones; anything else unchanged."""
+    """A number as a report shows it: thousands separators for large values, up to four
+    significant digits for small ones and never scientific notation; anything else unchanged.
+
+    Parameters
+    ----------
+    x : any
+
+    Returns
+    -------
+    str or the value unchanged
+    """
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
         return x
     if isinstance(x, (int, np.integer)):
         return f"{x:,}"
     if math.isnan(x):
-        return ""
+        return "n/a"
+    if math.isinf(x):
+        return "n/a"
     if abs(x) >= 1000:
         return f"{x:,.0f}"
-    return f"{x:.4g}"
+    if x == 0:
+        return "0"
+    if abs(x) < 0.0001:
+        return "< 0.0001" if x > 0 else "> -0.0001"
+    digits = max(0, 3 - int(math.floor(math.log10(abs(x)))))
+    return f"{x:.{digits}f}".rstrip("0").rstrip(".")
+
+
+def fmt_percent(x: Any, digits: int = 1) -> str:
+    """A share (0.253) as a percentage ("25.3%"); missing values as "n/a".
+
+    Parameters
+    ----------
+    x : float
+    digits : int
+
+    Returns
+    -------
+    str
+    """
+    if x is None or (isinstance(x, float) and not math.isfinite(x)) or pd.isna(x):
+        return "n/a"
+    return f"{float(x):.{digits}%}"
+
+
+def fmt_money(x: Any) -> str:
+    """An amount with thousands separators and no decimals ("12,345"); missing as "n/a".
+
+    Parameters
+    ----------
+    x : float
+
+    Returns
+    -------
+    str
+    """
+    if x is None or pd.isna(x) or not math.isfinite(float(x)):
+        return "n/a"
+    return f"{float(x):,.0f}"
+
+
+def _cell(value: Any) -> str:
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return "n/a"
+    return str(fmt_number(value))
+
+
+def _is_text(col: pd.Series) -> bool:
+    return not (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col))
+
+
+def html_table(df: pd.DataFrame, *, show_index: bool | None = None, right: set[str] | None = None) -> str:
+    """HTML of a table as a report shows it: every cell escaped, numbers right-aligned and
+    formatted by :func:`fmt_number`, text left-aligned, missing values "n/a", and a plain
+    0..n index left out.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    show_index : bool, optional
+        Default: show the index unless it is a plain 0..n range.
+    right : set of str, optional
+        Columns to right-align even if they hold (pre-formatted) text.
+
+    Returns
+    -------
+    str
+    """
+    if show_index is None:
+        show_index = not (isinstance(df.index, pd.RangeIndex) and df.index.name is None)
+    right = set(right or ())
+    esc = html.escape
+    cols = list(df.columns)
+    align = {c: "right" if (c in right or not _is_text(df[c])) else "left" for c in cols}
+    head = "".join(f'<th style="text-align:{align[c]}">{esc(str(c))}</th>' for c in cols)
+    if show_index:
+        head = f'<th style="text-align:left">{esc(str(df.index.name or ""))}</th>' + head
+    rows = []
+    for label, values in zip(df.index, df.itertuples(index=False, name=None)):
+        cells = "".join(f'<td style="text-align:{align[c]}">{esc(_cell(v))}</td>' for c, v in zip(cols, values))
+        if show_index:
+            cells = f'<th style="text-align:left">{esc(_cell(label))}</th>' + cells
+        rows.append(f"<tr>{cells}</tr>")
+    return f'<table class="dataframe crm-table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
 def display_table(df: pd.DataFrame) -> str:
-    """HTML of a table with numbers formatted by :func:`fmt_number` and text escaped."""
+    """HTML of a result table (see :func:`html_table`).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+
+    Returns
+    -------
+    str
+    """
+    return html_table(df)
+
+
+class ReportTable:
+    """A table formatted for a business report; displays itself in a notebook.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The formatted table (every cell already text).
+    right : set of str
+        Columns right-aligned.
+    """
+
+    def __init__(self, table: pd.DataFrame, right: set[str]) -> None:
+        self.table = table
+        self.right = right
+
+    def _repr_html_(self) -> str:
+        return html_table(self.table, right=self.right)
+
+    def __repr__(self) -> str:
+        return self.table.to_string()
+
+
+def report_table(df: pd.DataFrame, *, percent: Any = (), money: Any = (), integer: Any = (),
+                 lang: str = "en", translate_index: bool = False, show_index: bool | None = None) -> ReportTable:
+    """A table as a business report shows it.
+
+    Percent columns as "25.3%", money with thousands separators and no decimals, integers
+    with separators, other numbers by :func:`fmt_number` (never scientific notation), missing
+    values "n/a", headers in ``lang``; a plain 0..n index is dropped.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    percent, money, integer : iterables of column names
+    lang : str
+        Report language of the headers (and of the index labels with ``translate_index``).
+    translate_index : bool
+    show_index : bool, optional
+
+    Returns
+    -------
+    ReportTable
+    """
+    from crmlab import i18n
+
     shown = df.copy()
+    if show_index is False or (show_index is None and isinstance(shown.index, pd.RangeIndex)
+                               and shown.index.name is None):
+        shown = shown.reset_index(drop=True)
+        shown.index = pd.RangeIndex(len(shown))
+    right = set()
     for col in shown.columns:
-        if shown[col].dtype.kind in "fO":
-            shown[col] = shown[col].map(fmt_number)
-    return shown.to_html(escape=True, na_rep="")
+        if col in set(percent):
+            shown[col] = shown[col].map(fmt_percent)
+        elif col in set(money):
+            shown[col] = shown[col].map(fmt_money)
+        elif col in set(integer):
+            shown[col] = shown[col].map(lambda v: "n/a" if pd.isna(v) else f"{int(v):,}")
+        elif not _is_text(shown[col]):
+            shown[col] = shown[col].map(_cell)
+        else:
+            shown[col] = shown[col].map(_cell)
+            continue
+        right.add(col)
+    if translate_index:
+        shown.index = [i18n.segment_name(str(v), lang) if lang != "en" else v for v in shown.index]
+    names = {c: i18n.t(str(c), lang) for c in shown.columns}
+    shown = shown.rename(columns=names)
+    if shown.index.name is not None:
+        shown.index.name = i18n.t(str(shown.index.name), lang)
+    return ReportTable(shown, {names[c] for c in right})
 
 
 class Result:
