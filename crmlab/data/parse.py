@@ -68,6 +68,12 @@ def _to_datetime(raw: pd.Series, column: str, file: str, offset: int, cmap: Colu
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw
     else:
+        if pd.api.types.is_numeric_dtype(raw):
+            if not cmap.date_format:  # 20110131 or epoch seconds would silently become 1970-01-01
+                raise DataError("dates are numbers", file=file, column=column, value=raw.dropna().iloc[0]
+                                if raw.notna().any() else None, expected="dates as text (2011-01-31)",
+                                fix="set date_format: in the source file (for example %Y%m%d)")
+            raw = raw.astype("Int64").astype("string")
         raw = _korean_meridiem(raw)
         kwargs: dict[str, Any] = {"errors": "coerce"}
         if cmap.date_format:
@@ -100,7 +106,7 @@ def _to_id(raw: pd.Series) -> pd.Series:
 def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> pd.DataFrame:
     cols = {k: v for k, v in cmap.columns.items() if v in raw.columns or k not in cmap.optional}
     missing = [f"{canon} (from {src!r})" for canon, src in cols.items() if src not in raw.columns]
-    need = [c for c in REQUIRED if c not in cols]
+    need = [c for c in REQUIRED if c not in cols and not (c == "order_id" and not cmap.optional)]
     if "amount" not in cols and not {"quantity", "unit_price"} <= set(cols):
         need += [c for c in ("quantity", "unit_price") if c not in cols]
     if need:
@@ -130,6 +136,8 @@ def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> 
     na_str = pd.Series(pd.NA, index=raw.index, dtype="string")
     for canon in ("customer_id", "order_id", "product_id"):
         out[canon] = _to_id(raw[cols[canon]]) if canon in cols else na_str
+    if "order_id" not in cols:  # a source without order numbers: every line is one order
+        out["order_id"] = pd.Series(np.arange(1, len(raw) + 1), index=raw.index).astype("string")
     out["order_ts"] = _to_datetime(raw[cols["order_ts"]], cols["order_ts"], file, offset, cmap)
     out["product_name"] = raw[cols["product_name"]].astype("string") if "product_name" in cols else na_str
     if "quantity" in cols:

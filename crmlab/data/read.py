@@ -74,9 +74,10 @@ def _read_csv(path: Path, encoding: str | None, usecols: list[str] | None, strin
         ) from exc
     cols = [c for c in (usecols or header.columns) if c in header.columns]
     try:
-        if enc.replace("-", "").lower().startswith("utf8"):
+        if enc.replace("-", "").lower().startswith("utf8") and len(sep) == 1:
             return pd.read_csv(path, usecols=cols, dtype=dtype, engine="pyarrow", sep=sep)
-        return pd.read_csv(path, usecols=cols, dtype=dtype, encoding=enc, sep=sep)
+        return pd.read_csv(path, usecols=cols, dtype=dtype, encoding=enc, sep=sep,
+                           engine="python" if len(sep) > 1 else "c")
     except UnicodeDecodeError as exc:
         raise DataError(
             f"cannot decode the file as {enc} past its first MiB",

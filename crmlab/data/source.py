@@ -255,7 +255,7 @@ def _columns(doc: Mapping, path: Path | None) -> dict[str, str]:
 def _check_transactions(src: Source) -> None:
     if not src.columns:
         return
-    need = [c for c in REQUIRED if c not in src.columns]
+    need = [c for c in REQUIRED if c not in src.columns and c != "order_id"]  # no order_id: a line is an order
     if "amount" not in src.columns and not {"quantity", "unit_price"} <= set(src.columns):
         need.append("amount (or quantity and unit_price)")
     if need:
