@@ -23,7 +23,7 @@ def test_market_basket_notebook(run_notebook):
     assert m["top_lift"] == model.rules_["lift"].iloc[0]
     known = data.clean(raw).data
     assert m["customers"] == known["customer_id"].nunique()
-    offers = model.recommend(known, k=2)
+    offers = basket.recommend(model, known, k=2)
     assert m["customers_with_offer"] == offers.customers_with_offer
     assert m["offers"] == len(offers.table) <= 2 * m["customers_with_offer"]
     assert 0 <= m["customers_with_segment_offer"] <= m["customers"]

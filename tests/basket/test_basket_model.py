@@ -1,25 +1,19 @@
-"""crmlab.basket: arules-exact rules, measures, pruning, engines, offers and bad input."""
+"""crmlab.basket.model: arules-exact rules, measures, pruning, engines and bad input."""
 
 from __future__ import annotations
 
 import itertools
 import math
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from sklearn.base import clone
 
-from crmlab import basket, data, segments
+from crmlab import basket, data
 from crmlab.errors import DataError, ParameterError
 
-from conftest import FIXTURES
-
-SAMPLE = FIXTURES / "online_retail_sample.csv.gz"
 ENGINES = basket.available_engines()
 
 FIVE = [["a", "b", "c"], ["a", "b"], ["a", "c"], ["b", "c"], ["a", "b", "d"]]
@@ -231,98 +225,11 @@ def test_engines_agree_with_brute_force(seed, max_consequent):
         pd.testing.assert_frame_equal(frames[0], other)
 
 
-# ----------------------------------------------------------------- offers, segments, assortment
-
-
-def test_recommend_offers_consequents_not_yet_bought():
-    m = basket.BasketModel(min_support=0.2, min_confidence=0.5).fit(FIVE)
-    offers = m.recommend({"ann": ["d"], "bob": ["a", "b", "c", "d"], "cy": ["zzz"]}, k=2)
-    t = offers.table
-    assert set(t["customer_id"]) == {"ann"}  # bob owns everything, cy triggers nothing
-    ann = t[t["customer_id"] == "ann"].sort_values("rank")
-    # {d} => {a} and {d} => {b} both have confidence 1 and lift 1.25
-    assert list(ann["item"]) == ["a", "b"] and (ann["confidence"] == 1.0).all()
-    assert list(ann["because"]) == ["{d}", "{d}"]
-    assert offers.to_dict() == {"customers": 3, "customers_with_offer": 1, "offers": 2}
-
-
-def test_offers_assortment_and_segments_on_sample():
-    tx = data.clean(data.load_transactions(SAMPLE, columns="online_retail")).data
-    m = basket.BasketModel(min_support=0.02, min_confidence=0.5).fit(tx)
-    assert len(m.rules_) > 0 and m.item_names_ is not None
-    offers = m.recommend(tx, k=3)
-    t = offers.table
-    assert t.groupby("customer_id").size().max() <= 3
-    owned = set(zip(tx["customer_id"], tx["product_id"]))
-    assert not any((c, i) in owned for c, i in zip(t["customer_id"], t["item"]))
-    # every offer's reason is a rule whose body the customer bought
-    bought = tx.groupby("customer_id")["product_id"].agg(set)
-    r0 = t.iloc[0]
-    body = m.rules_.loc[m.rules_["consequents"] == (r0["item"],), "antecedents"]
-    assert any(set(b) <= set(bought[r0["customer_id"]]) for b in body)
-    a = m.assortment()
-    assert a.table["brings_along"].sum() == (m.rules_["antecedent_len"] == 1).sum()
-    assert len(a.companions) == (m.rules_["antecedent_len"] == 1).sum()
-    seg = segments.rfm(tx).table["segment"]
-    sr = basket.rules_by_segment(tx, seg, min_baskets=100, min_support=0.05, min_confidence=0.5, max_len=3)
-    assert sum(sr.baskets.values()) == tx["order_id"].nunique()
-    assert set(sr.summary.index) == set(seg.cat.categories)
-    assert all(sr.baskets[s] >= 100 for s in sr.models)
-    assert len(sr.rules) == sum(len(x.rules_) for x in sr.models.values())
-    so = sr.recommend(tx, seg, k=2)
-    assert so.table.groupby("customer_id")["segment"].nunique().max() <= 1
-    per = so.by_segment()
-    assert per["customers"].sum() == so.customers_with_offer
-    assert per["offers"].sum() == len(so.table)
-    assert set(per.index) <= set(sr.models)
-    with pytest.raises(ParameterError):
-        offers.by_segment()
-
-
-def test_exclude_and_bundles(groceries):
-    """Excluded items leave every rule but the baskets still count; bundles list each
-    product group once although its rules run both ways."""
-    full = basket.BasketModel(min_support=0.005, min_confidence=0.3).fit(groceries)
-    m = basket.BasketModel(min_support=0.005, min_confidence=0.3, exclude=["whole milk"]).fit(groceries)
-    assert m.n_baskets_ == 9835
-    assert not any("whole milk" in a + c for a, c in zip(m.rules_["antecedents"], m.rules_["consequents"]))
-    kept = [("whole milk" not in a + c) for a, c in zip(full.rules_["antecedents"], full.rules_["consequents"])]
-    assert len(m.rules_) == sum(kept)
-    b = full.top_bundles(10)
-    assert len(b) == 10 and b["items"].is_unique
-    assert b["lift"].is_monotonic_decreasing
-
-
-def test_product_families_on_online_retail(online_retail):
-    """The five herb markers (basil, mint, parsley, rosemary, thyme) are bought as a set:
-    at support 0.01 their rules form one family with nothing else in it."""
-    m = basket.BasketModel(min_support=0.01, min_confidence=0.5, exclude=["POST", "DOT"]).fit(online_retail)
-    fam = m.families(min_lift=5.0, n=None)
-    herbs = fam[fam["items"].str.contains("HERB MARKER")]
-    assert len(herbs) == 1
-    assert herbs["products"].iloc[0] == 5
-    assert sorted(herbs["items"].iloc[0].split(", ")) == [
-        f"HERB MARKER {h}" for h in ("BASIL", "MINT", "PARSLEY", "ROSEMARY", "THYME")]
-    assert fam["rules"].sum() == (m.rules_["lift"] >= 5.0).sum()
-
-
 def test_category_level_and_names(online_retail):
     sample = online_retail[online_retail["order_id"] < "537000"]
     m = basket.BasketModel(min_support=0.05, min_confidence=0.3, level="name").fit(sample)
     assert m.item_column_ == "product_name"
     assert all(isinstance(i, str) for i in m.item_counts_.index)
-
-
-def test_plots_draw_on_given_axes():
-    import matplotlib.pyplot as plt
-
-    m = basket.BasketModel(min_support=0.2, min_confidence=0.5).fit(FIVE)
-    fig, axes = plt.subplots(1, 3)
-    assert basket.plot_rules(m, ax=axes[0]) is axes[0]
-    assert basket.plot_top_rules(m.rules_, n=5, ax=axes[1]) is axes[1]
-    assert basket.plot_rule_network(m, n=5, ax=axes[2]) is axes[2]
-    plt.close(fig)
-    assert "Market-basket rules" in m._repr_html_()
 
 
 # ----------------------------------------------------------------- bad input
@@ -350,8 +257,8 @@ def test_threshold_with_no_frequent_item_gives_explained_empty_result():
     m = basket.BasketModel(min_support=0.9).fit(FIVE)
     assert len(m.rules_) == 0 and m.n_frequent_items_ == 0
     assert "Lower min_support" in m.notes[0]
-    assert m.recommend({"ann": ["a"]}).table.empty
-    assert m.assortment().table.empty
+    assert basket.recommend(m, {"ann": ["a"]}).table.empty
+    assert basket.assortment(m).table.empty
     no_rules = basket.BasketModel(min_support=0.2, min_confidence=1.0, min_lift=2).fit(FIVE)
     assert len(no_rules.rules_) == 0 and "no rule reaches" in no_rules.notes[0]
 
@@ -363,3 +270,14 @@ def test_pyfim_engine_missing_is_a_clear_error():
         with pytest.raises(ParameterError, match="fast extra"):
             basket.BasketModel(engine="pyfim").fit(FIVE)
         assert basket.BasketModel(engine="auto").fit(FIVE).engine_ == "mlxtend"
+
+
+def test_basket_model_is_a_scikit_learn_estimator():
+    """__init__ stores the parameters only; get_params, set_params and clone work."""
+    m = basket.BasketModel(min_support=0.2, exclude=["d"], correction="bogus")  # checked in fit, not here
+    assert m.get_params()["exclude"] == ["d"] and not hasattr(m, "rules_")
+    m.set_params(correction="holm")
+    twin = clone(m)
+    assert twin is not m and twin.get_params() == m.get_params()
+    fitted = twin.fit(FIVE)
+    assert fitted is twin and len(twin.rules_) > 0 and not hasattr(m, "rules_")
