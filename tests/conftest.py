@@ -31,3 +31,39 @@ def run_notebook(tmp_path):
         return nb, collect_metrics(nb)
 
     return _run
+
+
+#: sentences that describe the demo data; none may appear in a report on other data
+DEMO_PHRASES = ("UK gift retailer", "gift retailer", "same design in different colours", "wholesalers",
+                "United Kingdom", "Online Retail")
+
+
+def report_text(nb) -> str:
+    """Everything an executed notebook shows: markdown cells, HTML, Markdown and text outputs, streams."""
+    parts = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            parts.append(cell.source)
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                parts.append(out.get("text", ""))
+            for key in ("text/html", "text/markdown", "text/plain"):
+                if key in out.get("data", {}):
+                    parts.append(str(out["data"][key]))
+            if out.get("output_type") == "error":
+                parts.append("Traceback " + out.get("ename", ""))
+    return "\n".join(parts)
+
+
+def assert_clean_report(nb, *, demo: bool = False) -> None:
+    """No traceback, missing glyph, NaN or scientific notation; no demo sentence on other data."""
+    import re
+
+    text = report_text(nb)
+    for bad in ("Traceback", "Glyph", "NaN"):
+        assert bad not in text, bad
+    sci = re.findall(r"(?<![\w.])\d\.\d+e[-+]\d\d(?!\w)", text)
+    assert not sci, sci[:3]
+    if not demo:
+        found = [p for p in DEMO_PHRASES if p in text]
+        assert not found, found
