@@ -6,7 +6,7 @@ from the numbers, so that it stays true when the analysis is run on another test
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,18 @@ if TYPE_CHECKING:
     from crmlab.campaign.readout import MeasureResult
     from crmlab.campaign.segments import SegmentEffectsResult
 
-__all__ = ["recommend", "segment_recommendations"]
+__all__ = [
+    "arms_sentence",
+    "best_arm_sentence",
+    "bullets",
+    "cuped_sentence",
+    "head_to_head_sentence",
+    "money_sentence",
+    "next_test_sentence",
+    "recommend",
+    "segment_recommendations",
+    "srm_sentence",
+]
 
 
 def segment_recommendations(table: pd.DataFrame, interaction: pd.DataFrame) -> list[str]:
@@ -166,3 +177,170 @@ def _money_lines(money: ROIResult, best: Any) -> list[str]:
                      f"{r['roi_high']:.0%}): it {verdict}.")
     return lines
 
+
+# --------------------------------------------------------------------------------------
+# the campaign memo (notebook 04), section by section
+# --------------------------------------------------------------------------------------
+
+
+def bullets(lines: Sequence[str]) -> str:
+    """Sentences as a Markdown bullet list.
+
+    Parameters
+    ----------
+    lines : sequence of str
+
+    Returns
+    -------
+    str
+    """
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def arms_sentence(exp: pd.DataFrame, arm: str) -> str:
+    """How many customers the test has, and how many in each arm (Markdown).
+
+    Parameters
+    ----------
+    exp : pandas.DataFrame
+        The experiment table.
+    arm : str
+        The arm column.
+
+    Returns
+    -------
+    str
+    """
+    return (f"The test has **{len(exp):,} customers** in {exp[arm].nunique()} arms of `{arm}`: "
+            + ", ".join(f"{k} {v:,}" for k, v in exp[arm].value_counts().items()) + ".")
+
+
+def srm_sentence(measured: MeasureResult) -> str:
+    """The sample-ratio check's message, in bold when it failed (Markdown).
+
+    Parameters
+    ----------
+    measured : MeasureResult
+
+    Returns
+    -------
+    str
+    """
+    msg = measured.srm["message"]
+    return ("**" + msg + "**") if measured.srm["failed"] else msg
+
+
+def best_arm_sentence(measured: MeasureResult, outcome: str) -> str:
+    """Which arm lifts ``outcome`` most, by how much, and the skewness notes (Markdown).
+
+    Parameters
+    ----------
+    measured : MeasureResult
+    outcome : str
+        The decision outcome.
+
+    Returns
+    -------
+    str
+    """
+    best = measured.ranking(outcome)[0]
+    top = measured.lift(outcome, best)
+    return (
+        f"On **{outcome}**, **{best}** has the largest lift: {top['control_value']:.4g} in the control "
+        f"against {top['arm_value']:.4g} ({top['lift_rel']:+.0%}, interval {top['rel_ci_low']:+.0%} to "
+        f"{top['rel_ci_high']:+.0%}, adjusted p={top['p_adjusted']:.2g}). "
+        + " ".join(n for n in measured.notes[1:] if "too skewed" in n)
+    )
+
+
+def cuped_sentence(measured: MeasureResult) -> str:
+    """How much CUPED reduced the variance, and what that says about the covariate.
+
+    Parameters
+    ----------
+    measured : MeasureResult
+
+    Returns
+    -------
+    str
+    """
+    covariate = measured.covariate
+    if not covariate:
+        return "No covariate given: CUPED skipped."
+    vr = measured.variance_reduction
+    return (f"CUPED on `{covariate}` reduces the variance of the lift by "
+            + ", ".join(f"{v:.1%} for {o}" for o, v in vr.items())
+            + f". The reduction is roughly the squared correlation between `{covariate}` and the outcome: "
+            "the stronger the pre-period predicts the outcome, the smaller the test needed for the same "
+            "precision. A small reduction says this covariate is not worth the added complexity; past "
+            "behaviour in the same outcome (pre-period visits or purchases) usually predicts better.")
+
+
+def money_sentence(money: ROIResult | None, best: Any) -> str:
+    """What the best arm cost and returned, from :func:`~crmlab.campaign.roi` (Markdown).
+
+    Parameters
+    ----------
+    money : ROIResult or None
+    best : object
+        The best arm.
+
+    Returns
+    -------
+    str
+    """
+    if money is None:
+        return "No money outcome measured."
+    mrow = money.table.loc[best]
+    cost_per_contact, margin = money.assumptions["cost_per_contact"], money.assumptions["margin"]
+    nan = float("nan")
+    return (f"At {cost_per_contact} per e-mail and a {margin:.0%} margin, **{best}** cost "
+            f"{mrow['cost']:,.0f} for {int(mrow['contacts']):,} contacts and returned a net "
+            f"{mrow.get('net_return', nan):,.0f} (ROI {mrow.get('roi', nan):.0%}, interval "
+            f"{mrow.get('roi_low', nan):.0%} to {mrow.get('roi_high', nan):.0%}). "
+            "The interval comes from the revenue lift's interval: if its low end is negative, the campaign "
+            "may not pay and the next test should be sized to settle it.")
+
+
+def head_to_head_sentence(head_to_head: MeasureResult | None, outcome: str) -> str:
+    """The best arm against the runner-up on ``outcome`` (Markdown).
+
+    Parameters
+    ----------
+    head_to_head : MeasureResult or None
+        The best arm measured against the runner-up as control.
+    outcome : str
+
+    Returns
+    -------
+    str
+    """
+    if head_to_head is None:
+        return "Only one treatment arm: no head-to-head comparison."
+    best = head_to_head.treatments[0]
+    row = head_to_head.lift(outcome, best)
+    return (f"Head to head, {best} against {head_to_head.control} on {outcome}: difference "
+            f"{row['lift_abs']:.4g} (p={row['p_value']:.2g}).")
+
+
+def next_test_sentence(next_test: PlanResult, this_test: PlanResult, holdout_plan: PlanResult,
+                       mde_rel: float) -> str:
+    """How large the next test must be and what this one could detect (Markdown).
+
+    Parameters
+    ----------
+    next_test, this_test, holdout_plan : PlanResult
+        Size of the next test, MDE of this one, holdout of the next campaign.
+    mde_rel : float
+        The relative lift the next test is sized for.
+
+    Returns
+    -------
+    str
+    """
+    return (
+        f"To detect a {mde_rel:+.0%} lift on a baseline of {next_test['baseline']:.4g} with "
+        f"{next_test['power']:.0%} power, the next test needs **{int(next_test['n_per_arm']):,} "
+        f"customers per arm**. With {int(this_test['n_per_arm']):,} per arm, this test could detect "
+        f"lifts of {this_test['mde_rel']:+.0%} or more. " + " ".join(holdout_plan.notes)
+    )
