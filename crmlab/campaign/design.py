@@ -168,7 +168,13 @@ class PlanResult(Result):
         return self.table.iloc[0][key]
 
     def to_dict(self) -> dict[str, Any]:
-        """Flat: the first row's fields (``n_per_arm``, ``mde_abs``, ``power``, ...)."""
+        """Flat: the first row's fields (``n_per_arm``, ``mde_abs``, ``power``, ...).
+
+        Returns
+        -------
+        dict
+            Plain JSON values (NaN becomes None).
+        """
         return to_jsonable(self.table.iloc[0].to_dict())
 
 

@@ -75,6 +75,14 @@ class DiDResult(Result):
         }]).set_index("outcome")
 
     def to_dict(self) -> dict[str, Any]:
+        """Flat keys ``did_estimate``, ``did_se``, ``did_ci_low``, ``did_ci_high``,
+        ``did_p_value``, ``did_n_units`` and ``evidence`` ("observational").
+
+        Returns
+        -------
+        dict
+            Plain JSON values (NaN becomes None).
+        """
         return to_jsonable({
             "did_estimate": self.estimate, "did_se": self.se, "did_ci_low": self.ci_low,
             "did_ci_high": self.ci_high, "did_p_value": self.p_value, "did_n_units": self.n_units,

@@ -20,7 +20,23 @@ BOOTSTRAP_BUDGET = 4_000_000
 
 
 class Moments:
-    """Per-group count, mean, variance (ddof=1) and skewness of one variable."""
+    """Per-group count, mean, variance (ddof=1) and skewness of one variable.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray of int
+        Group of each value, 0 .. k-1.
+    k : int
+        Number of groups.
+    y : numpy.ndarray of float
+        The values.
+    third : bool
+        Also gather third moments (for the skewness).
+    shift : float, optional
+        Subtracted before summing (default: the overall mean, for numerical accuracy).
+    binary : bool
+        ``y`` is 0/1: with ``shift=0`` the sum of squares is the sum.
+    """
 
     def __init__(self, codes: np.ndarray, k: int, y: np.ndarray, *, third: bool = True,
                  shift: float | None = None, binary: bool = False):

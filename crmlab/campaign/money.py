@@ -47,7 +47,13 @@ class ROIResult(Result):
         return self.table
 
     def to_dict(self) -> dict[str, Any]:
-        """Flat keys ``<arm>__<metric>`` (arm through :func:`slug`)."""
+        """Flat keys ``<arm>__<metric>`` (arm through :func:`~crmlab.campaign.slug`).
+
+        Returns
+        -------
+        dict
+            Plain JSON values (NaN becomes None).
+        """
         out: dict[str, Any] = {}
         for arm_label, r in self.table.iterrows():
             for m, v in r.items():

@@ -100,6 +100,7 @@ class MeasureResult(Result):
 
     @property
     def treatments(self) -> list:
+        """Treatment arm labels, in the order of :attr:`arms`."""
         return list(self.arms.index[1:])
 
     @property
@@ -168,7 +169,12 @@ class MeasureResult(Result):
         ``<outcome>__<arm>__mean`` for every arm, and for every treatment arm
         ``<outcome>__<arm>__<metric>`` with metric in lift_abs, ci_low, ci_high, lift_rel,
         rel_ci_low, rel_ci_high, p_value, p_adjusted, significant (and the cuped_* metrics
-        and variance_reduction with a covariate). Names pass through :func:`slug`.
+        and variance_reduction with a covariate). Names pass through :func:`~crmlab.campaign.slug`.
+
+        Returns
+        -------
+        dict
+            Plain JSON values (NaN becomes None).
         """
         out: dict[str, Any] = {
             "arm_column": self.arm,

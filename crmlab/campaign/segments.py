@@ -120,7 +120,12 @@ class SegmentEffectsResult(Result):
         Keys ``<outcome>__<arm>__<dimension>__<segment>__<metric>`` (metric in n_arm,
         n_control, control_value, arm_value, lift_abs, ci_low, ci_high, lift_rel, p_value,
         action) and ``<outcome>__<arm>__<dimension>__interaction_p_value`` / ``__differs``;
-        every name passes through :func:`slug`.
+        every name passes through :func:`~crmlab.campaign.slug`.
+
+        Returns
+        -------
+        dict
+            Plain JSON values (NaN becomes None).
         """
         out: dict[str, Any] = {}
         for _, r in self.table.iterrows():
