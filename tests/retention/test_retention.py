@@ -11,7 +11,7 @@ import pytest
 from crmlab import retention
 from crmlab.errors import DataError, ParameterError
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @pytest.fixture
