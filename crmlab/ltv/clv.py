@@ -155,13 +155,29 @@ def _clv_draws(transaction_model: PurchaseModel, spend_model: GammaGamma, rows: 
     return q[0][inv], q[1][inv], tuple(np.nanquantile(totals, [lo, hi]))
 
 
-def _check_clv_settings(margin: float, discount_rate: float, horizon_months: int) -> None:
+def _schedule(horizon_months: int, unit: str, discount_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Month ends in model time units and their discount factors (annual rate, monthly steps)."""
+    months = np.arange(1, horizon_months + 1)
+    monthly = (1 + discount_rate) ** (1 / 12) - 1
+    return months * _PER_MONTH[unit], 1 / (1 + monthly) ** months
+
+
+def _check_clv_inputs(transaction_model: PurchaseModel, spend_model: GammaGamma, data: pd.DataFrame,
+                      unit: str | None, margin: float, discount_rate: float, horizon_months: int) -> str:
+    """Validate the CLV settings and inputs; return the time unit."""
     if not 0 < margin <= 1:
         raise ParameterError("margin must be a share of revenue in (0, 1]", value=margin, fix="e.g. margin=0.3")
     if discount_rate < 0:
         raise ParameterError("discount_rate must be >= 0 (annual)", value=discount_rate)
     if int(horizon_months) < 1:
         raise ParameterError("horizon_months must be >= 1", value=horizon_months)
+    transaction_model._check_fitted()
+    spend_model._check_fitted()
+    unit = _check_unit(unit or data.attrs.get("unit") or transaction_model.unit_ or "")
+    if "monetary_value" + _summary_suffix(data) not in data.columns:
+        raise DataError("summary has no monetary value", column="monetary_value",
+                        fix="build it with ltv.summary(..., amount_col='amount')")
+    return unit
 
 
 def clv(
@@ -217,21 +233,11 @@ def clv(
     -------
     CLVResult
     """
-    _check_clv_settings(margin, discount_rate, horizon_months)
-    transaction_model._check_fitted()
-    spend_model._check_fitted()
-    unit = _check_unit(unit or data.attrs.get("unit") or transaction_model.unit_ or "")
+    unit = _check_clv_inputs(transaction_model, spend_model, data, unit, margin, discount_rate, horizon_months)
     x, tx, T, _ = _frame_columns(data, None, None, None, None)
-    sfx = _summary_suffix(data)
-    if "monetary_value" + sfx not in data.columns:
-        raise DataError("summary has no monetary value", column="monetary_value",
-                        fix="build it with ltv.summary(..., amount_col='amount')")
-    m = data["monetary_value" + sfx].to_numpy(dtype=float)
+    m = data["monetary_value" + _summary_suffix(data)].to_numpy(dtype=float)
     rows, _, inv = aggregate(x, tx, T, m)
-    months = np.arange(1, int(horizon_months) + 1)
-    steps = months * _PER_MONTH[unit]
-    monthly = (1 + discount_rate) ** (1 / 12) - 1
-    disc = 1 / (1 + monthly) ** months
+    steps, disc = _schedule(int(horizon_months), unit, discount_rate)
     value, purchases, spend = _clv_core(transaction_model, transaction_model.params_.to_numpy(), spend_model,
                                         spend_model.params_.to_numpy(), *rows, steps, disc, margin)
     table = pd.DataFrame({

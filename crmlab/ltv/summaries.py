@@ -97,6 +97,24 @@ def _summarise(codes: np.ndarray, period: np.ndarray, amount: np.ndarray | None,
     return out
 
 
+def _end_timestamp(ts: np.ndarray, keep: np.ndarray, observation_end: Any, customer_col: str) -> np.datetime64:
+    """The inclusive observation end: the one given, or the last purchase of a known customer."""
+    if observation_end is not None:
+        return np.datetime64(pd.Timestamp(observation_end).tz_localize(None), "ns")
+    if not keep.any():
+        raise DataError("no transactions with a customer id", column=customer_col,
+                        fix="check the customer id column or drop anonymous rows with data.clean")
+    return ts[keep].max()
+
+
+def _amounts(transactions: pd.DataFrame, amount_col: str, keep: np.ndarray) -> np.ndarray:
+    amount = pd.to_numeric(transactions[amount_col], errors="coerce").to_numpy(dtype=float)[keep]
+    if np.isnan(amount).any():
+        raise DataError("missing or non-numeric amount", column=amount_col,
+                        fix="fill or drop rows without an amount")
+    return amount
+
+
 def _report_date(transactions: pd.DataFrame, as_of: Any, observation_end: Any,
                  date_col: str) -> tuple[pd.DataFrame, Any]:
     """Apply a report date through :mod:`crmlab.dates`: the lines strictly before ``as_of``
@@ -167,13 +185,7 @@ def summary(
     ts = _timestamps(transactions, date_col)
     ids = transactions[customer_col]
     keep = ids.notna().to_numpy().copy()
-    if observation_end is not None:
-        end_ts = np.datetime64(pd.Timestamp(observation_end).tz_localize(None), "ns")
-    else:
-        if not keep.any():
-            raise DataError("no transactions with a customer id", column=customer_col,
-                            fix="check the customer id column or drop anonymous rows with data.clean")
-        end_ts = ts[keep].max()
+    end_ts = _end_timestamp(ts, keep, observation_end, customer_col)
     period = _periods(ts, unit)
     end_period = int(_periods(np.array([end_ts]), unit)[0])
     keep &= period <= end_period
@@ -181,13 +193,7 @@ def summary(
         raise DataError("no transactions on or before the observation end", column=date_col,
                         value=str(pd.Timestamp(end_ts).date()), fix="choose a later observation_end")
     codes, uniques = pd.factorize(ids[keep] if not keep.all() else ids, sort=False)
-    amount = None
-    if amount_col is not None:
-        amount = pd.to_numeric(transactions[amount_col], errors="coerce").to_numpy(dtype=float)
-        amount = amount[keep]
-        if np.isnan(amount).any():
-            raise DataError("missing or non-numeric amount", column=amount_col,
-                            fix="fill or drop rows without an amount")
+    amount = None if amount_col is None else _amounts(transactions, amount_col, keep)
     out = _summarise(codes, period[keep], amount, end_period)
     index = pd.Index(uniques.take(out["code"]) if hasattr(uniques, "take") else np.asarray(uniques)[out["code"]],
                      name=customer_col)

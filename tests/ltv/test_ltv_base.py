@@ -59,3 +59,75 @@ def test_convergence_failure_warns_with_advice():
     with pytest.warns(ConvergenceWarning, match="penalizer"):
         m = ltv.BGNBD().fit(s)
     assert not m.converged_
+
+
+# ---------------------------------------------------------------- scikit-learn estimators
+
+MODELS = [ltv.BGNBD, ltv.ParetoNBD, ltv.MBGNBD, ltv.GammaGamma]
+
+
+@pytest.mark.parametrize("cls", MODELS)
+def test_models_are_sklearn_estimators(cls):
+    """__init__ stores its keyword parameters only; get_params/set_params round-trip; clone
+    gives an unfitted copy with the same parameters."""
+    from sklearn.base import BaseEstimator, clone
+
+    m = cls(penalizer=0.01, max_iter=50)
+    assert isinstance(m, BaseEstimator)
+    assert m.get_params(deep=True) == {"penalizer": 0.01, "aggregate": True, "max_iter": 50}
+    assert [k for k in vars(m) if not k.startswith("__")] == ["penalizer", "aggregate", "max_iter"]
+    assert m.set_params(aggregate=False) is m and m.aggregate is False
+    c = clone(m)
+    assert type(c) is cls and c is not m and c.get_params() == m.get_params()
+    # invalid values are accepted by __init__ and refused by fit
+    bad = cls(penalizer=-1.0)
+    s = pd.DataFrame({"frequency": [1.0, 2, 0, 3], "recency": [2.0, 5, 0, 6], "T": [8.0, 9, 7, 9],
+                      "monetary_value": [10.0, 20, 0, 15]})
+    with pytest.raises(ParameterError, match="penalizer"):
+        bad.fit(s)
+
+
+def test_clone_of_fitted_model_is_unfitted(cdnow):
+    from sklearn.base import clone
+
+    m = ltv.BGNBD(penalizer=0.001).fit(cdnow)
+    learned = {k for k in vars(m) if k.endswith("_")}
+    assert {"params_", "covariance_", "log_likelihood_", "converged_", "result_", "unit_"} <= learned
+    assert fitted_keys_end_in_underscore(m)
+    c = clone(m)
+    assert not any(k.endswith("_") for k in vars(c))
+    with pytest.raises(ParameterError, match="not fitted"):
+        c.p_alive(cdnow)
+    np.testing.assert_allclose(c.fit(cdnow).params_, m.params_)
+
+
+def fitted_keys_end_in_underscore(model) -> bool:
+    params = set(model.get_params())
+    return all(k in params or k.endswith("_") for k in vars(model))
+
+
+def test_purchase_model_declares_its_hooks(cdnow):
+    """A model that leaves out a hook cannot be instantiated; one that implements them gets
+    fitting and prediction from the shared base (here: BG/NBD's hooks, BG/NBD's estimates)."""
+    class Incomplete(ltv.PurchaseModel):
+        _names = ("r", "alpha", "a", "b")
+
+        def _loglik_rows(self, p, x, tx, T):
+            return np.zeros(len(x))
+
+    with pytest.raises(TypeError, match="_p_alive"):
+        Incomplete()
+
+    class BGCopy(ltv.PurchaseModel):
+        _names = ltv.BGNBD._names
+        _label = "copy"
+        _parts = ltv.BGNBD._parts
+        _loglik_rows = ltv.BGNBD._loglik_rows
+        _grad_rows = ltv.BGNBD._grad_rows
+        _p_alive = ltv.BGNBD._p_alive
+        _conditional_expected = ltv.BGNBD._conditional_expected
+        _unconditional_expected = ltv.BGNBD._unconditional_expected
+
+    copy, ref = BGCopy().fit(cdnow), ltv.BGNBD().fit(cdnow)
+    np.testing.assert_allclose(copy.params_, ref.params_, rtol=1e-10)
+    np.testing.assert_allclose(copy.p_alive(cdnow), ref.p_alive(cdnow), rtol=1e-10)

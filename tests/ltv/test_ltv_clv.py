@@ -50,3 +50,29 @@ def test_clv_by_segment_and_action_list(cdnow_money):
     assert risk["p_alive"].round(3).is_monotonic_increasing
     below = ltv.high_value_at_risk(v, past, top_share=0.1, p_alive_below=0.3, only_at_risk=True)
     assert (below["p_alive"] < 0.3).all() and len(below) > 0
+
+
+def test_at_risk_rule_and_summary(cdnow_money):
+    """One at-risk rule: p_alive below p_alive_below (0.5) or, when the silence is known,
+    more than silent_days (90) days without an order; at_risk_summary counts them and adds
+    up their CLV."""
+    s = cdnow_money.copy()
+    s.attrs["unit"] = "W"
+    v = ltv.clv(ltv.BGNBD().fit(s), ltv.GammaGamma().fit(s), s, intervals=False)
+    past = s["frequency"] * s["monetary_value"]
+    silent = (s["T"] - s["recency"]) * 7
+    table = ltv.high_value_at_risk(v, past, days_since_last=silent)
+    assert len(table) == int((past >= past.quantile(0.8)).sum())
+    rule = (table["p_alive"] < 0.5) | (table["days_since_last"] > 90)
+    assert table["at_risk"].tolist() == rule.tolist()
+    assert 0 < rule.sum() < len(table)
+    out = ltv.at_risk_summary(table)
+    assert out == {"at_risk_value_customers": int(rule.sum()),
+                   "at_risk_value_clv": pytest.approx(float(table.loc[rule, "clv"].sum()))}
+    only = ltv.high_value_at_risk(v, past, days_since_last=silent, only_at_risk=True)
+    assert len(only) == rule.sum() and only["at_risk"].all()
+    # without the silence only P(alive) decides; thresholds are parameters
+    no_silence = ltv.high_value_at_risk(v, past, p_alive_below=0.3)
+    assert no_silence["at_risk"].tolist() == (no_silence["p_alive"] < 0.3).tolist()
+    strict = ltv.high_value_at_risk(v, past, days_since_last=silent, silent_days=10_000, p_alive_below=0.0)
+    assert ltv.at_risk_summary(strict) == {"at_risk_value_customers": 0, "at_risk_value_clv": 0.0}

@@ -102,3 +102,38 @@ def test_aggregate_roundtrip():
     assert sorted(zip(ua, ub, w)) == [(1, 3, 2), (1, 4, 1), (2, 3, 2)]
     np.testing.assert_array_equal(ua[inv], a)
     np.testing.assert_array_equal(ub[inv], b)
+
+
+# ---------------------------------------------------------------- the report date
+
+
+def test_summary_as_of_is_the_cutoff_rule(toy):
+    """as_of means: order lines strictly before it count, and the observation end is the day
+    before (crmlab.dates). In weeks this matters: 2011-02-20 (a Sunday) shares the week of
+    as_of 2011-02-16, yet it is after as_of and must not count."""
+    from crmlab import dates
+
+    for unit in ("D", "W", "M"):
+        got = ltv.summary(toy, unit=unit, as_of="2011-02-16")
+        before = toy[toy["order_ts"] < pd.Timestamp("2011-02-16")]
+        want = ltv.summary(before, unit=unit, observation_end=dates.observation_end(pd.Timestamp("2011-02-16")))
+        pd.testing.assert_frame_equal(got, want)
+        assert got.attrs["observation_end"] == "2011-02-15 00:00:00"
+    w = ltv.summary(toy, unit="W", as_of="2011-02-16")
+    assert w.loc["C"].tolist() == pytest.approx([0, 0, 2, 0])
+    # no report date: the same table as before the keyword existed
+    pd.testing.assert_frame_equal(ltv.summary(toy, as_of=""), ltv.summary(toy))
+    # string dates are parsed first, then cut
+    as_text = toy.assign(order_ts=toy["order_ts"].dt.strftime("%Y-%m-%d"))
+    pd.testing.assert_frame_equal(ltv.summary(as_text, as_of="2011-02-16"), ltv.summary(toy, as_of="2011-02-16"))
+
+
+def test_summary_as_of_errors(toy):
+    from crmlab.errors import DataError, ParameterError
+
+    with pytest.raises(ParameterError, match="not both"):
+        ltv.summary(toy, as_of="2011-02-16", observation_end="2011-02-15")
+    with pytest.raises(DataError, match="no transactions before"):
+        ltv.summary(toy, as_of="2010-01-01")
+    with pytest.raises(ParameterError, match="not a date"):
+        ltv.summary(toy, as_of="soon")
