@@ -135,16 +135,8 @@ def _covariance(H: np.ndarray) -> tuple[np.ndarray, bool]:
 class _Fitter(BaseEstimator, ABC):
     """Shared fitting: weighted ML on log-parameters with scipy, SEs from the Hessian.
 
-    Parameters
-    ----------
-    penalizer : float, default 0
-        L2 penalty on the parameters (as lifetimes' ``penalizer_coef``, on the mean
-        log-likelihood). A small value (0.001) tames fits that run off to extreme parameters.
-    aggregate : bool, default True
-        Fit on the distinct rows with their counts as weights. The likelihood is identical;
-        the cost is that of the distinct rows.
-    max_iter : int, default 1000
-        Optimiser iterations.
+    The three keyword parameters (penalizer, aggregate, max_iter) are documented on the
+    public subclasses, :class:`PurchaseModel` and :class:`~crmlab.ltv.GammaGamma`.
     """
 
     #: Parameter names, in the order the hooks receive them.
@@ -451,13 +443,13 @@ class PurchaseModel(_Fitter):
 
         Parameters
         ----------
-        data : pandas.DataFrame, optional
-            Summary table (or pass ``frequency``, ``recency``, ``T``).
-        frequency, recency, T : array-like, optional
+        data, frequency, recency, T
+            The customers' histories, as in :meth:`expected_purchases`.
 
         Returns
         -------
         numpy.ndarray
+            One probability per customer.
         """
         self._check_fitted()
         x, tx, TT = self._xtT(data, frequency, recency, T)

@@ -21,12 +21,8 @@ class BGNBD(PurchaseModel):
 
     Parameters
     ----------
-    penalizer : float, default 0
-        L2 penalty on the parameters; 0.001 tames fits that run off to extreme values.
-    aggregate : bool, default True
-        Fit on the distinct (frequency, recency, T) rows with counts as weights.
-    max_iter : int, default 1000
-        Optimiser iterations.
+    penalizer, aggregate, max_iter
+        As for every :class:`~crmlab.ltv.base.PurchaseModel`.
     """
 
     _names = ("r", "alpha", "a", "b")
@@ -53,13 +49,19 @@ class BGNBD(PurchaseModel):
         w3 = np.exp(A3 - m)
         w4 = np.exp(A4 - m)
         dg = special.digamma
-        xb = b + x - 1 + (x == 0)
         g = np.empty((len(np.atleast_1d(x)), 4))
         g[:, 0] = dg(r + x) - dg(r) + np.log(alpha) - w3 * np.log(alpha + T) - w4 * np.log(alpha + tx)
         g[:, 1] = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + tx)
-        g[:, 2] = dg(a + b) - dg(a + b + x) + w4 / a
-        g[:, 3] = dg(a + b) + dg(b + x) - dg(b) - dg(a + b + x) - w4 / xb
+        g[:, 2], g[:, 3] = self._grad_dropout(a, b, x, w4)
         return g
+
+    @staticmethod
+    def _grad_dropout(a, b, x, w4):
+        """Gradient rows for the dropout parameters a and b (the part MBG/NBD changes)."""
+        dg = special.digamma
+        xb = b + x - 1 + (x == 0)
+        return (dg(a + b) - dg(a + b + x) + w4 / a,
+                dg(a + b) + dg(b + x) - dg(b) - dg(a + b + x) - w4 / xb)
 
     def _p_alive(self, x, tx, T, p):
         r, alpha, a, b = p

@@ -19,12 +19,8 @@ class MBGNBD(BGNBD):
 
     Parameters
     ----------
-    penalizer : float, default 0
-        L2 penalty on the parameters; 0.001 tames fits that run off to extreme values.
-    aggregate : bool, default True
-        Fit on the distinct (frequency, recency, T) rows with counts as weights.
-    max_iter : int, default 1000
-        Optimiser iterations.
+    penalizer, aggregate, max_iter
+        As for every :class:`~crmlab.ltv.base.PurchaseModel`.
     """
 
     _label = "MBG/NBD"
@@ -38,19 +34,11 @@ class MBGNBD(BGNBD):
         A4 = np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + tx)
         return A1, A2, A3, A4
 
-    def _grad_rows(self, p, x, tx, T):
-        r, alpha, a, b = p
-        A1, A2, A3, A4 = self._parts(p, x, tx, T)
-        m = np.logaddexp(A3, A4)
-        w3 = np.exp(A3 - m)
-        w4 = np.exp(A4 - m)
+    @staticmethod
+    def _grad_dropout(a, b, x, w4):
         dg = special.digamma
-        g = np.empty((len(np.atleast_1d(x)), 4))
-        g[:, 0] = dg(r + x) - dg(r) + np.log(alpha) - w3 * np.log(alpha + T) - w4 * np.log(alpha + tx)
-        g[:, 1] = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + tx)
-        g[:, 2] = dg(a + b) - dg(a + b + x + 1) + w4 / a
-        g[:, 3] = dg(a + b) + dg(b + x + 1) - dg(b) - dg(a + b + x + 1) - w4 / (b + x)
-        return g
+        return (dg(a + b) - dg(a + b + x + 1) + w4 / a,
+                dg(a + b) + dg(b + x + 1) - dg(b) - dg(a + b + x + 1) - w4 / (b + x))
 
     def _p_alive(self, x, tx, T, p):
         r, alpha, a, b = p

@@ -21,12 +21,8 @@ class ParetoNBD(PurchaseModel):
 
     Parameters
     ----------
-    penalizer : float, default 0
-        L2 penalty on the parameters; 0.001 tames fits that run off to extreme values.
-    aggregate : bool, default True
-        Fit on the distinct (frequency, recency, T) rows with counts as weights.
-    max_iter : int, default 1000
-        Optimiser iterations.
+    penalizer, aggregate, max_iter
+        As for every :class:`~crmlab.ltv.base.PurchaseModel`.
     """
 
     _names = ("r", "alpha", "s", "beta")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab import dates
+from crmlab.columns import require_columns
 from crmlab.errors import DataError, ParameterError
 from crmlab.plots import get_ax
 from crmlab.results import Result
@@ -201,10 +202,8 @@ def churn_drivers(
     covariates = list(covariates)
     if not covariates:
         raise ParameterError("name at least one covariate", fix="e.g. ['log_first_order_value']")
-    for c in [duration_col, event_col, *covariates]:
-        if c not in table.columns:
-            raise DataError("column missing from the churn table", column=c,
-                            fix="build it with retention.churn_table or add the column")
+    require_columns(table, [duration_col, event_col, *covariates], what="churn tables",
+                    fix="build it with retention.churn_table or add the column")
     d = table[[duration_col, event_col, *covariates]].dropna()
     if len(d) < 10 or d[event_col].sum() < 5:
         raise DataError("too few customers or churn events for a Cox model", value=int(d[event_col].sum()),

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from crmlab.columns import require_columns
 from crmlab.errors import DataError, ParameterError
 from crmlab.plots import get_ax
 from crmlab.results import Result
@@ -141,10 +142,8 @@ def survival(
     """
     from statsmodels.duration.survfunc import SurvfuncRight
 
-    for c in (duration_col, event_col) + ((by,) if by else ()):
-        if c not in table.columns:
-            raise DataError("column missing from the churn table", column=c,
-                            fix="build it with retention.churn_table and add the grouping column")
+    require_columns(table, [duration_col, event_col] + ([by] if by else []), what="churn tables",
+                    fix="build it with retention.churn_table and add the grouping column")
     if not 0 < alpha < 1:
         raise ParameterError("alpha must be in (0, 1)", value=alpha)
     d = table[[duration_col, event_col] + ([by] if by else [])].dropna()

@@ -124,6 +124,7 @@ def test_purchase_model_declares_its_hooks(cdnow):
         _parts = ltv.BGNBD._parts
         _loglik_rows = ltv.BGNBD._loglik_rows
         _grad_rows = ltv.BGNBD._grad_rows
+        _grad_dropout = staticmethod(ltv.BGNBD._grad_dropout)
         _p_alive = ltv.BGNBD._p_alive
         _conditional_expected = ltv.BGNBD._conditional_expected
         _unconditional_expected = ltv.BGNBD._unconditional_expected
