@@ -10,7 +10,8 @@ The entry points, flat like papermill's ``execute_notebook``:
 - :func:`check_parameters` -- validate and coerce values before any kernel starts.
 - :func:`render` -- execute one notebook and write its report directory.
 - :func:`render_batch` -- render several notebooks (a batch file, ``--all``), optionally as
-  a dated run with a manifest.
+  a dated run with a manifest. A dated render (``as_of``) refuses a notebook that does not
+  declare ``as_of``: it would show data after the report date.
 - :func:`write_index` -- rebuild ``index.html`` over every report under the output root.
 - :func:`list_runs`, :func:`load_run`, :func:`load_report` -- find dated runs and read
   their reports back (metrics, parameters, tables) for ``compare``.
@@ -43,7 +44,8 @@ from crmlab.report.layout import (
     resolve_notebook,
 )
 from crmlab.report.parameters import (
-    AS_OF, SHOW_PII, Parameter, check_as_of, check_parameters, notebook_parameters,
+    AS_OF, SHOW_PII, Parameter, check_as_of, check_parameters, check_report_date,
+    notebook_is_dated, notebook_parameters,
 )
 from crmlab.report.render import RenderResult, render
 from crmlab.report.runs import list_runs, load_report, load_run, write_index, write_manifest
@@ -51,9 +53,9 @@ from crmlab.report.runs import list_runs, load_report, load_run, write_index, wr
 __all__ = [
     "AS_OF", "BatchResult", "CSP", "DEFAULT_KEY", "FAILED_SUFFIX", "METRICS_MIME",
     "NOTEBOOK_PATTERN", "Parameter", "PublishedMetrics", "RUNS_DIR", "RenderResult", "SHOW_PII",
-    "TABLES_ENV", "check_as_of", "check_parameters", "collect_metrics",
+    "TABLES_ENV", "check_as_of", "check_parameters", "check_report_date", "collect_metrics",
     "discover_notebooks", "escape_markdown", "list_runs", "load_batch_config", "load_report",
-    "load_run", "notebook_parameters", "notebook_to_html",
+    "load_run", "notebook_is_dated", "notebook_parameters", "notebook_to_html",
     "publish_metrics", "publish_tables", "render", "render_batch", "report_key",
     "resolve_notebook", "sanitize_html", "write_index", "write_manifest",
 ]

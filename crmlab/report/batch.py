@@ -217,7 +217,8 @@ def render_batch(notebooks: Iterable[Any] | None = None, *, config_file: str | P
     output_root, show_pii, as_of, timeout
         As for :func:`crmlab.report.render`. With ``as_of`` the batch is a dated run:
         reports go to ``runs/<as_of>/`` and ``manifest.json`` records parameters, input
-        checksums, package versions, git commit, times and status.
+        checksums, package versions, git commit, times and status; a notebook that does not
+        declare ``as_of`` (and does not say it reads no dated data) refuses the whole batch.
     jobs : int
         Notebooks rendered at the same time (separate processes); 1 renders in order.
     progress : bool

@@ -3,6 +3,12 @@
 - :func:`notebook_parameters` -- the parameters a notebook declares (name, type, default, help).
 - :func:`check_parameters` -- validate and coerce values (strings from the command line).
 - :func:`check_as_of` -- a run date as ``YYYY-MM-DD`` (parsed by :func:`crmlab.dates.parse_as_of`).
+- :func:`check_report_date` -- refuse a dated render of a notebook that cannot take the date.
+
+A notebook takes the report date by declaring ``as_of``. One that reads no dated data (the
+campaign test, a comparison of two runs) says so in its notebook metadata,
+``"crmlab": {"dated": false}``; any other notebook without ``as_of`` is refused by a dated
+render, because it would show data after the report date.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from crmlab.report.layout import resolve_notebook
 #: Parameters the renderer itself may set (see ``render(show_pii=, as_of=)``).
 SHOW_PII = "show_pii"
 AS_OF = "as_of"
+#: Notebook metadata ``{"crmlab": {"dated": false}}``: the notebook reads no dated data.
+METADATA_KEY = "crmlab"
+DATED_KEY = "dated"
 
 
 @dataclass(frozen=True)
@@ -364,3 +373,52 @@ def check_as_of(as_of: Any) -> str | None:
 
     text = as_of if isinstance(as_of, (_dt.date, _dt.datetime)) else str(as_of).strip()
     return parse_as_of(text).strftime("%Y-%m-%d")
+
+
+def notebook_is_dated(notebook: str | Path) -> bool:
+    """Whether the notebook reads dated data (so a report date changes what it shows).
+
+    Parameters
+    ----------
+    notebook : str or Path
+        Path or name of the notebook.
+
+    Returns
+    -------
+    bool
+        False only when the notebook metadata says ``"crmlab": {"dated": false}``.
+    """
+    meta = _read_notebook(resolve_notebook(notebook)).get("metadata") or {}
+    own = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
+    return not (isinstance(own, dict) and own.get(DATED_KEY) is False)
+
+
+def check_report_date(notebook: str | Path, declared: Mapping[str, Parameter],
+                      as_of: str | None) -> None:
+    """Refuse a dated render of a notebook that would show data after the report date.
+
+    Parameters
+    ----------
+    notebook : str or Path
+        Path of the notebook.
+    declared : mapping of str to Parameter
+        What the notebook declares (:func:`notebook_parameters`).
+    as_of : str or None
+        The run date; None (no dated render) accepts every notebook.
+
+    Raises
+    ------
+    ParameterError
+        ``as_of`` is given, the notebook declares no ``as_of`` parameter and its metadata
+        does not say it reads no dated data.
+    """
+    if as_of is None or AS_OF in declared or not notebook_is_dated(notebook):
+        return
+    name = Path(notebook).stem
+    raise ParameterError(
+        f"notebook {name} does not declare an {AS_OF} parameter, so a render dated {as_of} "
+        "would show data after that date",
+        fix=f'declare {AS_OF} in its parameters cell ({AS_OF}: str = ""  # report date '
+            "YYYY-MM-DD) and cut its data with crmlab.dates.cutoff; a notebook that reads no "
+            f'dated data says so in its metadata: "{METADATA_KEY}": {{"{DATED_KEY}": false}}',
+    )

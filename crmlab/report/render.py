@@ -28,7 +28,8 @@ from crmlab.report.layout import (
     resolve_notebook, swap_into_place, to_jsonable,
 )
 from crmlab.report.parameters import (
-    AS_OF, SHOW_PII, Parameter, check_as_of, check_parameters, notebook_parameters,
+    AS_OF, SHOW_PII, Parameter, check_as_of, check_parameters, check_report_date,
+    notebook_parameters,
 )
 from crmlab.report.runs import provenance, write_index, write_manifest
 
@@ -171,7 +172,8 @@ def prepare(notebook: str | Path, parameters: Mapping[str, Any] | None, *, show_
     Raises
     ------
     ParameterError
-        A bad parameter, ``show_pii`` given as a parameter, or ``as_of`` given twice.
+        A bad parameter, ``show_pii`` given as a parameter, ``as_of`` given twice, or a
+        dated render of a notebook that does not declare ``as_of``.
     RenderError
         No such notebook, or an unreadable one.
     """
@@ -187,6 +189,7 @@ def prepare(notebook: str | Path, parameters: Mapping[str, Any] | None, *, show_
     if as_of is not None and AS_OF in parameters:
         raise ParameterError(f"{AS_OF} given twice ({path.stem}): as a parameter and as --as-of",
                              fix="use --as-of DATE alone for a dated run")
+    check_report_date(path, declared, as_of)
     given = check_parameters(path, parameters, declared=declared)
     if show_pii and SHOW_PII in declared:
         given[SHOW_PII] = True
@@ -366,7 +369,9 @@ def render(notebook: str | Path, parameters: Mapping[str, Any] | None = None, *,
         identifiers stay pseudonymised. ``show_pii`` cannot be given in ``parameters``.
     as_of : str, optional
         A date ``YYYY-MM-DD``: render into the dated run ``runs/<as_of>/`` and pass ``as_of``
-        to the notebook if it declares that parameter.
+        to the notebook. A notebook that does not declare ``as_of`` is refused (it would
+        show data after that date) unless its metadata says it reads no dated data
+        (``"crmlab": {"dated": false}``).
     timeout : float, optional
         Seconds allowed per cell (None: no limit).
     update_index : bool

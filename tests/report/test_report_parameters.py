@@ -1,8 +1,9 @@
 """A notebook's parameters, read and checked before any kernel starts; report keys, batch
-files.
+files and the report date (a dated render refuses a notebook that does not declare as_of).
 
 The notebooks are the tiny fixtures in tests/fixtures/ (nb_ok: parameters of every type;
-nb_noparams: no parameters cell).
+nb_noparams: no parameters cell, so no as_of; nb_broken, nb_escape: say in their metadata that
+they read no dated data).
 """
 
 from __future__ import annotations
@@ -112,3 +113,41 @@ def test_load_batch_config_reports_bad_files(tmp_path):
     with pytest.raises(RenderError, match="batch file not found"):
         report.load_batch_config(tmp_path / "nope.yml")
 
+
+# ----------------------------------------------------------------- the report date
+
+
+def test_check_as_of_reads_calendar_dates_only():
+    import datetime as dt
+
+    assert report.check_as_of(None) is None
+    assert report.check_as_of(" 2011-09-01 ") == "2011-09-01"
+    assert report.check_as_of(dt.date(2011, 9, 1)) == "2011-09-01"
+    assert report.check_as_of(dt.datetime(2011, 9, 1, 15, 30)) == "2011-09-01"
+    for bad in ("1/9/2011", "2011-9-1", "2011-02-30", "yesterday"):
+        with pytest.raises(ParameterError, match="YYYY-MM-DD"):
+            report.check_as_of(bad)
+
+
+def test_which_notebooks_read_dated_data():
+    assert report.notebook_is_dated(OK) and report.notebook_is_dated(NOPARAMS)
+    # these two say so in their metadata: {"crmlab": {"dated": false}}
+    assert not report.notebook_is_dated(FIXTURES / "nb_broken.ipynb")
+    assert not report.notebook_is_dated(FIXTURES / "nb_escape.ipynb")
+
+
+def test_dated_render_refuses_a_notebook_without_as_of(tmp_path):
+    """It would show data after the report date: refused before any kernel starts."""
+    for call in (lambda: report.render(NOPARAMS, output_root=tmp_path, as_of="2011-09-01"),
+                 lambda: report.render_batch([OK, NOPARAMS], output_root=tmp_path,
+                                             as_of="2011-09-01", progress=False)):
+        with pytest.raises(ParameterError) as info:
+            call()
+        message = str(info.value)
+        assert "\n" not in message
+        assert message.startswith("notebook nb_noparams does not declare an as_of parameter")
+        assert "declare as_of in its parameters cell" in message
+    assert list(tmp_path.iterdir()) == []  # nothing was written, not even nb_ok's report
+    # without a report date the notebook is fine; so is one that declares as_of
+    assert report.check_report_date(NOPARAMS, {}, None) is None
+    assert report.check_report_date(OK, report.notebook_parameters(OK), "2011-09-01") is None
