@@ -144,8 +144,11 @@ def _cmd_quality(args: argparse.Namespace) -> int:
 
     from crmlab import data
 
-    kwargs = {} if args.columns is None else {"columns": args.columns}
-    tx = data.load_transactions(args.source, **kwargs)
+    src = str(args.source)
+    if args.columns is None and (src.endswith((".yml", ".yaml")) or src in data.shipped_sources()):
+        tx = data.load_source(src)  # a source file (or a shipped source name) says what the columns mean
+    else:
+        tx = data.load_transactions(args.source, **({} if args.columns is None else {"columns": args.columns}))
     cleaned = data.clean(tx)
     result = data.quality_summary(tx, cleaned)
     with pd.option_context("display.width", 120, "display.max_columns", 20):
