@@ -15,7 +15,7 @@ from crmlab.strategy.build import StrategyInputs, build_strategy
 from crmlab.strategy.compare import compare_runs, kpi_deltas, plot_migration, rules_diff
 from crmlab.strategy.findings import key_findings
 from crmlab.strategy.metrics import (
-    COMPARED, METRICS, at_risk_metrics, compared_kpis, last_value, metric_history, migration_summary,
+    COMPARED, METRICS, at_risk_metrics, compared_kpis, customer_value, last_value, metric_history, migration_summary,
     segment_shares,
 )
 from crmlab.strategy.playbook import PLAYBOOK, StrategyTable, load_playbook, load_yaml, segment_strategy
@@ -26,7 +26,7 @@ __all__ = [
     "SEGMENTS",
     "PLAYBOOK", "TARGETS", "StrategyTable", "load_playbook", "load_yaml", "segment_strategy",
     "Target", "load_targets", "Scorecard", "scorecard", "METRICS", "COMPARED", "metric_history",
-    "at_risk_metrics", "last_value", "segment_shares", "migration_summary", "compared_kpis",
+    "at_risk_metrics", "customer_value", "last_value", "segment_shares", "migration_summary", "compared_kpis",
     "key_findings", "kpi_deltas", "rules_diff", "plot_migration", "compare_runs",
     "StrategyInputs", "build_strategy",
 ]

@@ -5,7 +5,6 @@ The strategy notebook is a memo: it calls :func:`build_strategy` and shows what 
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from crmlab import dates
-from crmlab.strategy.metrics import at_risk_metrics, last_value, metric_history, segment_shares
+from crmlab.strategy.metrics import at_risk_metrics, customer_value, last_value, metric_history, segment_shares
 from crmlab.strategy.playbook import load_playbook, segment_strategy
 
 
@@ -30,7 +29,7 @@ class StrategyInputs:
     timing : ``customers.timing`` result
     value : ``ltv.clv`` result; values : its per-customer table
     at_risk : ``ltv.high_value_at_risk`` table (``at_risk`` column marks the lapsing ones)
-    segment_rules : ``basket.rules_by_segment`` result
+    segment_rules : ``basket.rules_by_segment`` result, or None when the data has no products
     measured, money : campaign readout and ROI; best_arm, best_lift
     response : measured campaign response per segment, or None
     history : ``metric_history`` table
@@ -56,17 +55,6 @@ class StrategyInputs:
     history: pd.DataFrame
     plan: pd.DataFrame
     metrics: dict
-
-
-def _customer_value(tx, as_of, horizon_months, margin):
-    from crmlab import ltv
-    from crmlab.errors import ConvergenceWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # fits at the edge are reported in the retention report
-        summ = ltv.summary(tx, observation_end=dates.observation_end(as_of))
-        return ltv.clv(ltv.BGNBD().fit(summ), ltv.GammaGamma().fit(summ), summ,
-                       horizon_months=horizon_months, margin=margin, intervals=False)
 
 
 def _campaign(experiment, experiment_segment, cost_per_contact, margin):
@@ -99,6 +87,7 @@ def build_strategy(
     offer_confidence: float = 0.3,
     offer_min_baskets: int = 100,
     playbook: Mapping[str, Any] | None = None,
+    products: bool = True,
 ) -> StrategyInputs:
     """Compute the strategy report's content from cleaned order lines and a campaign test.
 
@@ -117,6 +106,9 @@ def build_strategy(
     playbook : mapping, optional
         :func:`load_playbook` output (default: ``notebooks/playbook.yml``); its
         ``churn_threshold`` and ``churn_days`` define the at-risk rule.
+    products : bool
+        Whether the data has products (``Source.declares("product_id")``); without them no
+        cross-sell rules are mined and the plan's offer column stays empty.
 
     Returns
     -------
@@ -130,20 +122,24 @@ def build_strategy(
     kpi = customers.kpis(tx).to_dict()
     conc = customers.concentration(tx).to_dict()
     timing = customers.timing(tx)
-    value = _customer_value(tx, as_of_ts, horizon_months, margin)
+    value = customer_value(tx, as_of_ts, horizon_months, margin)
     values = value.customer_values()
     at_risk = ltv.high_value_at_risk(value, rfm.table["monetary"], days_since_last=rfm.table["recency_days"],
                                      p_alive_below=float(pb["churn_threshold"]),
                                      silent_days=int(pb.get("churn_days") or 90))
     seg_rules = basket.rules_by_segment(tx, rfm.table["segment"], min_support=offer_support,
-                                        min_confidence=offer_confidence, min_baskets=offer_min_baskets)
+                                        min_confidence=offer_confidence,
+                                        min_baskets=offer_min_baskets) if products else None
+    offers = seg_rules.summary["top_rule"] if seg_rules is not None else None
+    has_time = bool((tx["order_ts"].dt.normalize() != tx["order_ts"]).any())
     measured, money, best_arm, best_lift, response = _campaign(experiment, experiment_segment,
                                                                cost_per_contact, margin)
     history = metric_history(tx, horizon_months=horizon_months, margin=margin)
     history.loc[history.index[-1], "campaign_roi"] = money.table.loc[best_arm, "roi"]
     plan = segment_strategy(rfm.table, playbook=pb, customer_values=values, preferred_times=timing.preferred,
-                            offers=seg_rules.summary["top_rule"], campaign_response=response).table
-    top_rule = seg_rules.summary.dropna(subset=["top_rule"]).sort_values("top_lift", ascending=False).head(1)
+                            offers=offers, campaign_response=response, send_hours=has_time).table
+    top_rule = (seg_rules.summary.dropna(subset=["top_rule"]).sort_values("top_lift", ascending=False).head(1)
+                if seg_rules is not None else pd.DataFrame())
     m = {
         **kpi, **conc, **segment_shares(rfm.summary, segments.TOP_SEGMENTS),
         "best_customer_retention": last_value(history, "best_customer_retention"),

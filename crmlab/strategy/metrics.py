@@ -101,7 +101,26 @@ def segment_shares(rfm_summary: pd.DataFrame, segments_: tuple[str, ...]) -> dic
             "best_revenue_share": float(part["revenue_share"].sum())}
 
 
-def _clv_at(tx: pd.DataFrame, as_of: pd.Timestamp, horizon_months: int, margin: float) -> float:
+def customer_value(tx: pd.DataFrame, as_of: Any, horizon_months: int, margin: float):
+    """Each customer's lifetime value as of a report date: BG/NBD + Gamma-Gamma, no intervals.
+
+    The one way the strategy layer values customers (the report's CLV column and the CLV
+    history of the scorecard). Fits at the edge of their range are reported by the retention
+    report, so their warnings are silenced here.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Cleaned canonical transactions.
+    as_of : str, Timestamp or None
+        Report date (:func:`crmlab.dates.cutoff`).
+    horizon_months : int
+    margin : float
+
+    Returns
+    -------
+    crmlab.ltv.CLVResult
+    """
     from crmlab import ltv
     from crmlab.errors import ConvergenceWarning
 
@@ -109,9 +128,8 @@ def _clv_at(tx: pd.DataFrame, as_of: pd.Timestamp, horizon_months: int, margin: 
     summ = ltv.summary(before, observation_end=dates.observation_end(ts))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        value = ltv.clv(ltv.BGNBD().fit(summ), ltv.GammaGamma().fit(summ), summ,
-                        horizon_months=horizon_months, margin=margin, intervals=False)
-    return float(value.table["clv"].mean())
+        return ltv.clv(ltv.BGNBD().fit(summ), ltv.GammaGamma().fit(summ), summ,
+                       horizon_months=horizon_months, margin=margin, intervals=False)
 
 
 def metric_history(
@@ -174,7 +192,7 @@ def metric_history(
         hist["best_customer_retention"] = pd.Series(bcr["retention"].to_numpy(), index=ends).reindex(hist.index)
     hist["avg_clv"] = np.nan
     for d in hist.index[-clv_points:]:
-        hist.loc[d, "avg_clv"] = _clv_at(tx, d, horizon_months, margin)
+        hist.loc[d, "avg_clv"] = float(customer_value(tx, d, horizon_months, margin).table["clv"].mean())
     hist.index.name = "date"
     return hist
 

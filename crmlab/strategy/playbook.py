@@ -78,14 +78,14 @@ class StrategyTable(TableResult):
     title = "Segment strategy"
 
 
-def _send_time(preferred: pd.DataFrame, seg_of: pd.Series) -> pd.Series:
+def _send_time(preferred: pd.DataFrame, seg_of: pd.Series, hours: bool = True) -> pd.Series:
     p = preferred.join(seg_of.rename("segment"), how="inner")
     if p.empty:
         return pd.Series(dtype="string")
     counts = p.groupby(["segment", "preferred_weekday", "preferred_hour"], observed=True).size().rename("n")
     top = counts.reset_index().sort_values(["segment", "n"], ascending=[True, False]).drop_duplicates("segment")
     return pd.Series(
-        [f"{d} {int(h):02d}:00" for d, h in zip(top["preferred_weekday"], top["preferred_hour"])],
+        [f"{d} {int(h):02d}:00" if hours else str(d) for d, h in zip(top["preferred_weekday"], top["preferred_hour"])],
         index=top["segment"].astype(str),
     )
 
@@ -98,6 +98,7 @@ def segment_strategy(
     preferred_times: pd.DataFrame | None = None,
     offers: pd.DataFrame | pd.Series | None = None,
     campaign_response: pd.Series | None = None,
+    send_hours: bool = True,
 ) -> StrategyTable:
     """One row per RFM segment with its numbers and its recommended play.
 
@@ -110,6 +111,7 @@ def segment_strategy(
     offers : best cross-sell offer per segment (index segment; a string Series, or a
         DataFrame whose first column is the offer text).
     campaign_response : measured campaign response per segment (index segment; text or number).
+    send_hours : whether order times carry an hour of day; without it the send time is the weekday.
 
     Returns
     -------
@@ -153,7 +155,7 @@ def segment_strategy(
     for f in _FIELDS:
         t[f] = [defaults.get(s, {}).get(f, pd.NA) for s in t.index]
     t["send_time"] = (
-        _send_time(preferred_times, seg).reindex(t.index) if preferred_times is not None else pd.NA
+        _send_time(preferred_times, seg, send_hours).reindex(t.index) if preferred_times is not None else pd.NA
     )
     t["rule"] = pd.NA
     t = t.astype({"rule": "object", "action": "object", "channel": "object"})
