@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import pandas as pd
 
+from crmlab.results import fmt_number
+
 if TYPE_CHECKING:
     from crmlab.campaign.design import PlanResult
     from crmlab.campaign.money import ROIResult
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
     from crmlab.campaign.segments import SegmentEffectsResult
 
 __all__ = [
+    "num",
+    "p_text",
     "arms_sentence",
     "best_arm_sentence",
     "bullets",
@@ -29,6 +33,35 @@ __all__ = [
     "segment_recommendations",
     "srm_sentence",
 ]
+
+
+def num(value: Any) -> str:
+    """A number as a sentence shows it: never scientific notation (:func:`crmlab.results.fmt_number`).
+
+    Parameters
+    ----------
+    value : float
+
+    Returns
+    -------
+    str
+    """
+    return str(fmt_number(float(value)))
+
+
+def p_text(p: Any) -> str:
+    """A p-value as a sentence shows it: ``p=0.0045``, ``p<0.0001`` (never ``p=5.2e-20``).
+
+    Parameters
+    ----------
+    p : float
+
+    Returns
+    -------
+    str
+    """
+    p = float(p)
+    return "p<0.0001" if 0 <= p < 0.0001 else f"p={fmt_number(p)}"
 
 
 def segment_recommendations(table: pd.DataFrame, interaction: pd.DataFrame) -> list[str]:
@@ -54,14 +87,14 @@ def segment_recommendations(table: pd.DataFrame, interaction: pd.DataFrame) -> l
         names = ", ".join(map(str, tg["segment"])) or "no segment"
         if r["differs"]:
             msg = (f"{r['arm']} on {r['outcome']}: the effect differs by {r['dimension']} "
-                   f"(interaction p={r['p_value']:.3g}, adjusted {r['p_adjusted']:.3g}); "
+                   f"(interaction {p_text(r['p_value'])}, adjusted {num(r['p_adjusted'])}); "
                    f"target {names}")
             if len(av):
                 msg += f"; avoid {', '.join(map(str, av['segment']))}"
         else:
             msg = (f"{r['arm']} on {r['outcome']}: no evidence that the effect differs by "
-                   f"{r['dimension']} (interaction p={r['p_value']:.3g}, adjusted "
-                   f"{r['p_adjusted']:.3g}); judge the arm on its overall lift (segments with a "
+                   f"{r['dimension']} (interaction {p_text(r['p_value'])}, adjusted "
+                   f"{num(r['p_adjusted'])}); judge the arm on its overall lift (segments with a "
                    f"clearly positive lift: {names})")
         rec.append(msg + ".")
     return rec
@@ -108,27 +141,27 @@ def recommend(
     best = ranked[0]
     row = measured.lift(outcome, best)
     kind = measured.kinds[outcome]
-    fmt = (lambda v: f"{100 * v:.2f} points") if kind == "binary" else (lambda v: f"{v:,.3g}")
+    fmt = (lambda v: f"{100 * v:.2f} points") if kind == "binary" else num
     if row["significant"] and row["lift_abs"] > 0:
         lines.append(
             f"Send {best}: it lifts {outcome} by {fmt(row['lift_abs'])} over {measured.control} "
             f"({row['lift_rel']:+.0%}; {100 * (1 - measured.alpha):.0f}% interval "
-            f"{fmt(row['ci_low'])} to {fmt(row['ci_high'])}; adjusted p={row['p_adjusted']:.2g})."
+            f"{fmt(row['ci_low'])} to {fmt(row['ci_high'])}; adjusted {p_text(row['p_adjusted'])})."
         )
     else:
         lines.append(
             f"No arm lifts {outcome} significantly over {measured.control} (best: {best}, "
-            f"adjusted p={row['p_adjusted']:.2g}); do not roll out on this evidence."
+            f"adjusted {p_text(row['p_adjusted'])}); do not roll out on this evidence."
         )
     if head_to_head is not None and len(ranked) > 1:
         h = head_to_head.lift(outcome, best)
         other = head_to_head.control
         if h["p_value"] < measured.alpha and h["lift_abs"] > 0:
             lines.append(f"{best} also beats {other} head to head by {fmt(h['lift_abs'])} "
-                         f"(p={h['p_value']:.2g}).")
+                         f"({p_text(h['p_value'])}).")
         else:
             lines.append(f"{best} and {other} cannot be told apart head to head "
-                         f"(difference {fmt(h['lift_abs'])}, p={h['p_value']:.2g}).")
+                         f"(difference {fmt(h['lift_abs'])}, {p_text(h['p_value'])}).")
     if segments is not None:
         lines.extend(_segment_lines(segments, best, outcome))
     if money is not None and best in money.table.index:
@@ -136,7 +169,7 @@ def recommend(
     if next_test is not None:
         p = next_test.table.iloc[0]
         lines.append(f"Next test: {int(p['n_per_arm']):,} customers per arm detect a lift of "
-                     f"{p['mde_rel']:+.0%} on a baseline of {p['baseline']:.3g} with power "
+                     f"{p['mde_rel']:+.0%} on a baseline of {num(p['baseline'])} with power "
                      f"{p['power']:.0%} at alpha {p['alpha']}.")
     if holdout_plan is not None:
         lines.extend(holdout_plan.notes)
@@ -156,10 +189,10 @@ def _segment_lines(segments: SegmentEffectsResult, best: Any, outcome: str) -> l
         names = ", ".join(map(str, tg["segment"])) or "none"
         if r["differs"]:
             lines.append(f"By {r['dimension']} the effect of {best} differs "
-                         f"(interaction adjusted p={r['p_adjusted']:.2g}): target {names}.")
+                         f"(interaction adjusted {p_text(r['p_adjusted'])}): target {names}.")
         else:
             lines.append(f"By {r['dimension']} there is no evidence that the effect of {best} "
-                         f"differs (interaction adjusted p={r['p_adjusted']:.2g}); send it to "
+                         f"differs (interaction adjusted {p_text(r['p_adjusted'])}); send it to "
                          f"all, clearly positive in: {names}.")
     return lines
 
@@ -246,9 +279,9 @@ def best_arm_sentence(measured: MeasureResult, outcome: str) -> str:
     best = measured.ranking(outcome)[0]
     top = measured.lift(outcome, best)
     return (
-        f"On **{outcome}**, **{best}** has the largest lift: {top['control_value']:.4g} in the control "
-        f"against {top['arm_value']:.4g} ({top['lift_rel']:+.0%}, interval {top['rel_ci_low']:+.0%} to "
-        f"{top['rel_ci_high']:+.0%}, adjusted p={top['p_adjusted']:.2g}). "
+        f"On **{outcome}**, **{best}** has the largest lift: {num(top['control_value'])} in the control "
+        f"against {num(top['arm_value'])} ({top['lift_rel']:+.0%}, interval {top['rel_ci_low']:+.0%} to "
+        f"{top['rel_ci_high']:+.0%}, adjusted {p_text(top['p_adjusted'])}). "
         + " ".join(n for n in measured.notes[1:] if "too skewed" in n)
     )
 
@@ -320,7 +353,7 @@ def head_to_head_sentence(head_to_head: MeasureResult | None, outcome: str) -> s
     best = head_to_head.treatments[0]
     row = head_to_head.lift(outcome, best)
     return (f"Head to head, {best} against {head_to_head.control} on {outcome}: difference "
-            f"{row['lift_abs']:.4g} (p={row['p_value']:.2g}).")
+            f"{num(row['lift_abs'])} ({p_text(row['p_value'])}).")
 
 
 def next_test_sentence(next_test: PlanResult, this_test: PlanResult, holdout_plan: PlanResult,
@@ -339,7 +372,7 @@ def next_test_sentence(next_test: PlanResult, this_test: PlanResult, holdout_pla
     str
     """
     return (
-        f"To detect a {mde_rel:+.0%} lift on a baseline of {next_test['baseline']:.4g} with "
+        f"To detect a {mde_rel:+.0%} lift on a baseline of {num(next_test['baseline'])} with "
         f"{next_test['power']:.0%} power, the next test needs **{int(next_test['n_per_arm']):,} "
         f"customers per arm**. With {int(this_test['n_per_arm']):,} per arm, this test could detect "
         f"lifts of {this_test['mde_rel']:+.0%} or more. " + " ".join(holdout_plan.notes)
