@@ -282,6 +282,7 @@ def customer_recommendations(summary: pd.DataFrame, cd: Mapping[str, Any], td: M
     -------
     list of str
     """
+
     from crmlab.i18n import t
 
     s = summary[summary["customers"] > 0]
@@ -306,6 +307,6 @@ def customer_recommendations(summary: pd.DataFrame, cd: Mapping[str, Any], td: M
                          "차지합니다."))
     out.append(_pick(lang, f"**Time messages to habits**: orders peak on {td['busiest_weekday']}; send on the day "
                            "before each customer's preferred weekday.",
-                     f"**구매 습관에 맞춰 발송하십시오**: 주문은 {td['busiest_weekday']}요일에 가장 많습니다. 고객별 "
+                     f"**구매 습관에 맞춰 발송하십시오**: 주문은 {t(td['busiest_weekday'], lang)}에 가장 많습니다. 고객별 "
                      "선호 요일 전날에 메시지를 보냅니다."))
     return out
