@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crmlab.campaign.narrative import num, p_text
 from crmlab.errors import ParameterError
 from crmlab.results import Result, to_jsonable
 
@@ -131,13 +132,13 @@ def srm_readout(n: np.ndarray, labels: list, shares: np.ndarray) -> dict:
         srm["message"] = (
             f"Sample ratio mismatch: arm sizes {dict(zip(map(str, labels), n.astype(int)))} "
             f"differ from the intended split {dict(zip(map(str, labels), np.round(shares, 4)))} "
-            f"(chi-square {srm['chi2']:.1f}, p={srm['p_value']:.2g} < {SRM_ALPHA}). Assignment "
+            f"(chi-square {srm['chi2']:.1f}, {p_text(srm['p_value'])} < {SRM_ALPHA}). Assignment "
             "or logging is broken: do not trust the lifts below until the cause is found."
         )
         warnings.warn(srm["message"], SampleRatioMismatchWarning, stacklevel=3)
     else:
         srm["message"] = (f"Sample ratio check passed: chi-square {srm['chi2']:.2f}, "
-                          f"p={srm['p_value']:.3g} against the intended split.")
+                          f"{p_text(srm['p_value'])} against the intended split.")
     return srm
 
 
@@ -367,9 +368,9 @@ def holdout(
         mde_half = plan(baseline, n_per_arm=h, power=power, alpha=alpha, kind=kind, sd=sd)
         feasible = False
         notes.append(
-            f"The audience of {audience:,} is too small to detect a lift of {mde_abs:.4g} "
+            f"The audience of {audience:,} is too small to detect a lift of {num(mde_abs)} "
             f"({mde_abs / baseline:+.0%}) with power {power}: even a 50/50 split detects only "
-            f"{mde_half['mde_abs']:.4g} ({mde_half['mde_rel']:+.0%}). Test on a larger audience "
+            f"{num(mde_half['mde_abs'])} ({mde_half['mde_rel']:+.0%}). Test on a larger audience "
             "or accept a larger minimum detectable effect."
         )
     else:

@@ -7,7 +7,6 @@ CUPED, segments) works on these arrays.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -15,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.columns import require_columns
-from crmlab.errors import DataError
+from crmlab.errors import DataError, ParameterError
 
 __all__ = ["load_experiment", "slug"]
 
@@ -26,6 +25,9 @@ WHAT = "experiment data"
 def slug(value: Any) -> str:
     """Key-safe name used in ``to_dict()`` keys.
 
+    Letters and digits of any script are kept (lower case), so Korean arm names stay
+    distinct; every run of other characters becomes ``_``.
+
     Parameters
     ----------
     value : object
@@ -34,11 +36,11 @@ def slug(value: Any) -> str:
     Returns
     -------
     str
-        Lower case, runs of other characters replaced by ``_``: ``"Mens E-Mail"`` ->
-        ``"mens_e_mail"``; ``"blank"`` when nothing is left.
+        ``"Mens E-Mail"`` -> ``"mens_e_mail"``, ``"남성 메일"`` -> ``"남성_메일"``; ``"blank"``
+        when nothing is left.
     """
-    s = re.sub(r"[^0-9a-z]+", "_", str(value).lower()).strip("_")
-    return s or "blank"
+    s = "".join(ch if ch.isalnum() else " " for ch in str(value).lower())
+    return "_".join(s.split()) or "blank"
 
 
 def plot_label(text: Any) -> str:
@@ -52,32 +54,61 @@ def load_experiment(data: str | Path | pd.DataFrame = "hillstrom") -> pd.DataFra
     Parameters
     ----------
     data : str, path or pandas.DataFrame
-        ``"hillstrom"`` (the Hillstrom e-mail test shipped in ``data/``), a path to a CSV
-        file, or a DataFrame (returned as is).
+        An experiment source: a shipped name (``"hillstrom"``, the Hillstrom e-mail test in
+        ``data/``) or the path of a source file (``.yml``, ``kind: experiment``); or the path
+        of a CSV file (UTF-8 or CP949, detected as for order lines); or a DataFrame (returned
+        as is).
 
     Returns
     -------
     pandas.DataFrame
-        One row per customer.
+        One row per customer. Loaded from a source, ``attrs["source_spec"]`` is the
+        :class:`crmlab.data.Source` (its ``arm``, ``control`` and ``outcomes``).
 
     Raises
     ------
     DataError
-        The file does not exist.
+        The file does not exist or cannot be read.
+    ParameterError
+        An invalid source file, or a source that is not an experiment.
     """
     if isinstance(data, pd.DataFrame):
         return data
     from crmlab import data as _data
 
-    if str(data) == "hillstrom":
-        return _data.load_hillstrom()
+    if is_source(data):
+        src = _data.read_source(data)
+        if src.kind != "experiment":
+            raise ParameterError("the source is not an experiment", file=src.file, column="kind",
+                                 value=src.kind, expected="kind: experiment",
+                                 fix="pass an experiment source (e.g. hillstrom) or set kind: experiment")
+        return _data.load_source(src)
     path = Path(data)
     if not path.exists():
         raise DataError(
             "experiment file not found", file=path,
-            fix='pass "hillstrom" or the path of a CSV with one row per customer',
+            fix='pass "hillstrom", an experiment source file (.yml) or a CSV with one row per customer',
         )
-    return pd.read_csv(path)
+    return _data.read_table(path)
+
+
+def is_source(data: str | Path) -> bool:
+    """Whether ``data`` names a source (a shipped name or a ``.yml`` file) rather than a CSV.
+
+    Parameters
+    ----------
+    data : str or path
+
+    Returns
+    -------
+    bool
+    """
+    from crmlab import config
+
+    text = str(data).strip()
+    if Path(text).suffix.lower() in (".yml", ".yaml"):
+        return True
+    return "/" not in text and "\\" not in text and (config.DATA_DIR / f"{text}.yml").is_file()
 
 
 def require(df: pd.DataFrame, role: str, columns: Sequence[str], param: str) -> None:

@@ -7,19 +7,31 @@ written here once, where it is tested, instead of in cells.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from crmlab.campaign.design import PlanResult, holdout, plan
+from crmlab.campaign.io import load_experiment, require
 from crmlab.campaign.money import ROIResult, roi
 from crmlab.campaign.readout import MeasureResult, measure
+from crmlab.errors import ParameterError
 
 if TYPE_CHECKING:
     from crmlab.campaign.segments import SegmentEffectsResult
 
-__all__ = ["cuped_table", "decision_money", "head_to_head", "memo_metrics", "next_test_plans",
-           "split_names"]
+__all__ = ["ExperimentSetup", "cuped_table", "decision_money", "experiment_setup", "head_to_head",
+           "memo_metrics", "next_test_plans", "shown", "split_names"]
+
+#: how report tables show the columns of the campaign results
+PERCENT = frozenset({"share", "intended_share", "lift_rel", "rel_ci_low", "rel_ci_high", "roi", "roi_low",
+                     "roi_high", "variance_reduction", "mde_rel", "power", "achieved_power", "holdout_share"})
+MONEY = frozenset({"cost", "incremental_revenue", "incremental_revenue_low", "incremental_revenue_high",
+                   "incremental_margin", "net_return", "net_return_low", "net_return_high"})
+INTEGER = frozenset({"n", "contacts", "n_per_arm", "n_treatment", "n_total", "audience", "holdout", "contacted",
+                     "df", "segments_tested", "n_control"})
 
 
 def split_names(text: str) -> list[str]:
@@ -35,6 +47,154 @@ def split_names(text: str) -> list[str]:
     list of str
     """
     return [s.strip() for s in text.split(",") if s.strip()]
+
+
+@dataclass(frozen=True)
+class ExperimentSetup:
+    """What notebook 04 measures: the table, its columns' roles, and notes on what was left out.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The experiment table.
+    name : str
+        The test's name (the source's ``name:``, else the file name).
+    arm : str
+        The arm column.
+    control : str
+        The control arm.
+    outcomes : list of str
+        Outcomes measured.
+    outcome : str
+        The outcome the decision rests on.
+    revenue : str or None
+        The revenue outcome for the money section.
+    segments : list of str
+        Customer-type columns to split the effect by.
+    covariate : str or None
+        Pre-period covariate for CUPED.
+    missing_segments : list of str
+        Segment columns asked for that the data lacks (left out).
+    missing_covariate : str or None
+        The covariate asked for when the data lacks it (CUPED skipped).
+    """
+
+    data: pd.DataFrame
+    name: str
+    arm: str
+    control: str
+    outcomes: list[str]
+    outcome: str
+    revenue: str | None
+    segments: list[str]
+    covariate: str | None
+    missing_segments: list[str] = field(default_factory=list)
+    missing_covariate: str | None = None
+
+
+def _is_binary(col: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(col) and bool(col.dropna().isin([0, 1]).all())
+
+
+def _declared(given: str, declared: Any, what: str, key: str) -> str:
+    value = given or (str(declared) if declared else "")
+    if not value:
+        raise ParameterError(f"no {what} given", column=key,
+                             fix=f"pass {key}= or declare {key}: in the experiment source file")
+    return value
+
+
+def experiment_setup(source: Any, *, arm: str = "", control: str = "", outcomes: str = "", outcome: str = "",
+                     revenue: str = "", segment_by: str = "", covariate: str = "") -> ExperimentSetup:
+    """Load an experiment and settle the role of each column, as notebook 04's parameters say.
+
+    A parameter left empty is taken from the source file (``arm:``, ``control:``,
+    ``outcomes:``) or chosen from the data: the decision outcome is the last 0/1 outcome (else
+    the first), the revenue outcome the first outcome that is not 0/1. Segment and covariate
+    columns the data lacks are left out with a note instead of failing.
+
+    Parameters
+    ----------
+    source : str, path or pandas.DataFrame
+        As in :func:`~crmlab.campaign.load_experiment`.
+    arm, control, outcomes : str
+        Arm column, control arm, comma-separated outcomes ("" : from the source file).
+    outcome : str
+        The decision outcome ("": chosen from the data).
+    revenue : str
+        The revenue outcome ("": chosen from the data; "none": no money from revenue).
+    segment_by : str
+        Comma-separated customer-type columns.
+    covariate : str
+        Pre-period column for CUPED ("" or "none": none).
+
+    Returns
+    -------
+    ExperimentSetup
+
+    Raises
+    ------
+    ParameterError
+        No arm, control or outcomes given or declared; a decision or revenue outcome that is
+        not among the outcomes.
+    """
+    exp = load_experiment(source)
+    src = exp.attrs.get("source_spec")
+    arm = _declared(arm, getattr(src, "arm", None), "arm column", "arm")
+    control = _declared(control, getattr(src, "control", None), "control arm", "control")
+    outs = split_names(outcomes) or list(getattr(src, "outcomes", ()))
+    if not outs:
+        raise ParameterError("no outcomes given", column="outcomes",
+                             fix="pass outcomes= or declare outcomes: in the experiment source file")
+    require(exp, "outcome", outs, "outcomes")
+    binary = [o for o in outs if _is_binary(exp[o])]
+    outcome = outcome or (binary[-1] if binary else outs[0])
+    amounts = [o for o in outs if o not in binary]
+    revenue = None if revenue.strip().lower() == "none" else (revenue or (amounts[0] if amounts else None))
+    for key, value in (("outcome", outcome), ("revenue", revenue)):
+        if value is not None and value not in outs:
+            raise ParameterError(f"the {key} outcome is not among the outcomes measured", column=key, value=value,
+                                 expected="one of " + ", ".join(outs), fix=f"pass {key}= with one of them")
+    wanted = [c for c in split_names(segment_by) if c != arm and c not in outs]
+    segments = [c for c in wanted if c in exp.columns]
+    covariate = None if covariate.strip().lower() in ("", "none") else covariate.strip()
+    missing_cov = covariate if covariate is not None and covariate not in exp.columns else None
+    name = getattr(src, "name", None) or (Path(str(source)).name if not isinstance(source, pd.DataFrame) else "")
+    return ExperimentSetup(exp, name, arm, control, outs, outcome, revenue, segments,
+                           None if missing_cov else covariate, [c for c in wanted if c not in segments], missing_cov)
+
+
+def shown(table: pd.DataFrame | None, lang: str = "en", *, rates: Any = ()) -> Any:
+    """A campaign result table as the report shows it (:func:`crmlab.results.report_table`).
+
+    Shares, lifts, ROI and power as percentages, money with separators, counts as integers,
+    yes/no in ``lang``; a row index of several levels becomes text columns.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or None
+    lang : str
+    rates : iterable of str
+        More columns to show as percentages (the rates of 0/1 outcomes).
+
+    Returns
+    -------
+    ReportTable or None
+    """
+    from crmlab import i18n
+    from crmlab.results import report_table
+
+    if table is None:
+        return None
+    df = table.reset_index() if isinstance(table.index, pd.MultiIndex) else table.copy()
+    for col in df.columns:
+        if pd.api.types.is_bool_dtype(df[col]):
+            df[col] = df[col].map(lambda v: i18n.t("yes" if v else "no", lang))
+        elif col in ("kind", "test"):
+            df[col] = df[col].map(lambda v: i18n.t(str(v), lang))
+    cols = set(df.columns)
+    return report_table(df, percent=[c for c in df.columns if c in PERCENT or c in set(rates)],
+                        money=sorted(cols & MONEY), integer=sorted(cols & INTEGER), lang=lang)
 
 
 def cuped_table(measured: MeasureResult) -> pd.DataFrame | None:
@@ -156,7 +316,7 @@ def next_test_plans(data: pd.DataFrame, measured: MeasureResult, outcome: str, *
 
 
 def memo_metrics(data: pd.DataFrame, measured: MeasureResult, outcome: str, *,
-                 segments: SegmentEffectsResult, money: ROIResult | None,
+                 segments: SegmentEffectsResult | None, money: ROIResult | None,
                  head_to_head: MeasureResult | None, plans: dict[str, PlanResult]) -> dict[str, Any]:
     """The headline numbers notebook 04 publishes to ``metrics.json``.
 
@@ -170,7 +330,8 @@ def memo_metrics(data: pd.DataFrame, measured: MeasureResult, outcome: str, *,
     measured : MeasureResult
     outcome : str
         The decision outcome.
-    segments : SegmentEffectsResult
+    segments : SegmentEffectsResult or None
+        None when no segment column was analysed.
     money : ROIResult or None
     head_to_head : MeasureResult or None
     plans : dict
@@ -182,8 +343,11 @@ def memo_metrics(data: pd.DataFrame, measured: MeasureResult, outcome: str, *,
     """
     best = measured.ranking(outcome)[0]
     top = measured.lift(outcome, best)
-    inter = segments.interaction
-    best_seg = inter[(inter["arm"] == best) & (inter["outcome"] == outcome)]
+    differing = ""
+    if segments is not None:
+        inter = segments.interaction
+        best_seg = inter[(inter["arm"] == best) & (inter["outcome"] == outcome)]
+        differing = ", ".join(best_seg.loc[best_seg["differs"], "dimension"])
     vr = measured.variance_reduction
     mrow = money.table.loc[best] if money is not None else None
     return dict(
@@ -202,7 +366,7 @@ def memo_metrics(data: pd.DataFrame, measured: MeasureResult, outcome: str, *,
         roi=None if mrow is None else mrow.get("roi"),
         net_return=None if mrow is None else mrow.get("net_return"),
         head_to_head_p_value=None if head_to_head is None else head_to_head.lift(outcome, best)["p_value"],
-        segments_differing=", ".join(best_seg.loc[best_seg["differs"], "dimension"]),
+        segments_differing=differing,
         next_test_n_per_arm=int(plans["next_test"]["n_per_arm"]),
         this_test_mde_rel=plans["this_test"]["mde_rel"],
         holdout=int(plans["holdout"]["holdout"]),

@@ -1,7 +1,9 @@
-"""The campaign read-out in sentences.
+"""The campaign read-out in sentences, in English or Korean.
 
 Every sentence a campaign result, the notebook or the strategy report shows is built here
-from the numbers, so that it stays true when the analysis is run on another test.
+from the numbers, so that it stays true when the analysis is run on another test. The
+templates are in :mod:`crmlab.campaign.texts` (English) and ``crmlab/i18n/ko/campaign.yml``
+(Korean).
 """
 
 from __future__ import annotations
@@ -11,27 +13,77 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import pandas as pd
 
+from crmlab.campaign.texts import text
+from crmlab.report import escape_markdown
+from crmlab.results import fmt_number
+
 if TYPE_CHECKING:
     from crmlab.campaign.design import PlanResult
+    from crmlab.campaign.memo import ExperimentSetup
     from crmlab.campaign.money import ROIResult
     from crmlab.campaign.readout import MeasureResult
     from crmlab.campaign.segments import SegmentEffectsResult
 
 __all__ = [
-    "arms_sentence",
     "best_arm_sentence",
     "bullets",
     "cuped_sentence",
+    "data_sentence",
     "head_to_head_sentence",
+    "holdout_sentences",
+    "measure_notes",
     "money_sentence",
     "next_test_sentence",
+    "num",
+    "p_text",
     "recommend",
     "segment_recommendations",
     "srm_sentence",
 ]
 
 
-def segment_recommendations(table: pd.DataFrame, interaction: pd.DataFrame) -> list[str]:
+def num(value: Any) -> str:
+    """A number as a sentence shows it: never scientific notation (:func:`crmlab.results.fmt_number`).
+
+    Parameters
+    ----------
+    value : float
+
+    Returns
+    -------
+    str
+    """
+    return str(fmt_number(float(value)))
+
+
+def p_text(p: Any) -> str:
+    """A p-value as a sentence shows it: ``p=0.0045``, ``p<0.0001`` (never ``p=5.2e-20``).
+
+    Parameters
+    ----------
+    p : float
+
+    Returns
+    -------
+    str
+    """
+    p = float(p)
+    return "p<0.0001" if 0 <= p < 0.0001 else f"p={fmt_number(p)}"
+
+
+def _pct(v: float, sign: bool = False) -> str:
+    return "n/a" if not np.isfinite(v) else (f"{v:+.0%}" if sign else f"{v:.0%}")
+
+
+def _money(v: float) -> str:
+    return "n/a" if not np.isfinite(v) else f"{v:,.0f}"
+
+
+def _names(values: Any, lang: str, none_key: str = "none") -> str:
+    return ", ".join(map(str, values)) or text(none_key, lang)
+
+
+def segment_recommendations(table: pd.DataFrame, interaction: pd.DataFrame, lang: str = "en") -> list[str]:
     """Whom to target, one sentence per interaction row of :func:`~crmlab.campaign.segment_effects`.
 
     Parameters
@@ -40,6 +92,7 @@ def segment_recommendations(table: pd.DataFrame, interaction: pd.DataFrame) -> l
         Per-segment lifts with their ``action``.
     interaction : pandas.DataFrame
         Interaction tests with ``p_value``, ``p_adjusted`` and ``differs``.
+    lang : str
 
     Returns
     -------
@@ -51,20 +104,19 @@ def segment_recommendations(table: pd.DataFrame, interaction: pd.DataFrame) -> l
                   & (table["arm"] == r["arm"])]
         tg = t[t["action"] == "target"].sort_values("lift_abs", ascending=False)
         av = t[t["action"] == "avoid"]
-        names = ", ".join(map(str, tg["segment"])) or "no segment"
-        if r["differs"]:
-            msg = (f"{r['arm']} on {r['outcome']}: the effect differs by {r['dimension']} "
-                   f"(interaction p={r['p_value']:.3g}, adjusted {r['p_adjusted']:.3g}); "
-                   f"target {names}")
-            if len(av):
-                msg += f"; avoid {', '.join(map(str, av['segment']))}"
-        else:
-            msg = (f"{r['arm']} on {r['outcome']}: no evidence that the effect differs by "
-                   f"{r['dimension']} (interaction p={r['p_value']:.3g}, adjusted "
-                   f"{r['p_adjusted']:.3g}); judge the arm on its overall lift (segments with a "
-                   f"clearly positive lift: {names})")
+        values = dict(arm=r["arm"], outcome=r["outcome"], dimension=r["dimension"], p=p_text(r["p_value"]),
+                      p_adjusted=num(r["p_adjusted"]), names=_names(tg["segment"], lang, "no_segment"))
+        msg = text("rec_differs" if r["differs"] else "rec_same", lang, **values)
+        if r["differs"] and len(av):
+            msg += text("rec_avoid", lang, names=", ".join(map(str, av["segment"])))
         rec.append(msg + ".")
     return rec
+
+
+def _lift_fmt(kind: str, lang: str):
+    if kind == "binary":
+        return lambda v: text("points", lang, v=f"{100 * v:.2f}")
+    return num
 
 
 def recommend(
@@ -76,6 +128,7 @@ def recommend(
     money: ROIResult | None = None,
     next_test: PlanResult | None = None,
     holdout_plan: PlanResult | None = None,
+    lang: str = "en",
 ) -> list[str]:
     """The read-out in sentences: which arm, to whom, whether it pays, how large the next test.
 
@@ -95,6 +148,8 @@ def recommend(
     next_test, holdout_plan : PlanResult, optional
         :func:`~crmlab.campaign.plan` and :func:`~crmlab.campaign.holdout` for the next
         campaign.
+    lang : str
+        ``en`` or ``ko``.
 
     Returns
     -------
@@ -103,47 +158,38 @@ def recommend(
     """
     lines: list[str] = []
     if measured.srm["failed"]:
-        lines.append("Do not act on this test: " + measured.srm["message"])
+        lines.append(text("srm_do_not_act", lang, message=srm_sentence(measured, lang).strip("*")))
     ranked = measured.ranking(outcome)
     best = ranked[0]
     row = measured.lift(outcome, best)
-    kind = measured.kinds[outcome]
-    fmt = (lambda v: f"{100 * v:.2f} points") if kind == "binary" else (lambda v: f"{v:,.3g}")
+    fmt = _lift_fmt(measured.kinds[outcome], lang)
     if row["significant"] and row["lift_abs"] > 0:
-        lines.append(
-            f"Send {best}: it lifts {outcome} by {fmt(row['lift_abs'])} over {measured.control} "
-            f"({row['lift_rel']:+.0%}; {100 * (1 - measured.alpha):.0f}% interval "
-            f"{fmt(row['ci_low'])} to {fmt(row['ci_high'])}; adjusted p={row['p_adjusted']:.2g})."
-        )
+        lines.append(text("send", lang, best=best, outcome=outcome, lift=fmt(row["lift_abs"]),
+                          control=measured.control, rel=_pct(row["lift_rel"], True),
+                          level=f"{100 * (1 - measured.alpha):.0f}", low=fmt(row["ci_low"]),
+                          high=fmt(row["ci_high"]), p=p_text(row["p_adjusted"])))
     else:
-        lines.append(
-            f"No arm lifts {outcome} significantly over {measured.control} (best: {best}, "
-            f"adjusted p={row['p_adjusted']:.2g}); do not roll out on this evidence."
-        )
+        lines.append(text("no_lift", lang, outcome=outcome, control=measured.control, best=best,
+                          p=p_text(row["p_adjusted"])))
     if head_to_head is not None and len(ranked) > 1:
         h = head_to_head.lift(outcome, best)
-        other = head_to_head.control
-        if h["p_value"] < measured.alpha and h["lift_abs"] > 0:
-            lines.append(f"{best} also beats {other} head to head by {fmt(h['lift_abs'])} "
-                         f"(p={h['p_value']:.2g}).")
-        else:
-            lines.append(f"{best} and {other} cannot be told apart head to head "
-                         f"(difference {fmt(h['lift_abs'])}, p={h['p_value']:.2g}).")
+        key = "h2h_beats" if h["p_value"] < measured.alpha and h["lift_abs"] > 0 else "h2h_tie"
+        lines.append(text(key, lang, best=best, other=head_to_head.control, diff=fmt(h["lift_abs"]),
+                          p=p_text(h["p_value"])))
     if segments is not None:
-        lines.extend(_segment_lines(segments, best, outcome))
+        lines.extend(_segment_lines(segments, best, outcome, lang))
     if money is not None and best in money.table.index:
-        lines.extend(_money_lines(money, best))
+        lines.extend(_money_lines(money, best, lang))
     if next_test is not None:
         p = next_test.table.iloc[0]
-        lines.append(f"Next test: {int(p['n_per_arm']):,} customers per arm detect a lift of "
-                     f"{p['mde_rel']:+.0%} on a baseline of {p['baseline']:.3g} with power "
-                     f"{p['power']:.0%} at alpha {p['alpha']}.")
+        lines.append(text("next_line", lang, n=f"{int(p['n_per_arm']):,}", mde=_pct(p["mde_rel"], True),
+                          baseline=num(p["baseline"]), power=_pct(p["power"]), alpha=p["alpha"]))
     if holdout_plan is not None:
-        lines.extend(holdout_plan.notes)
+        lines.extend(holdout_sentences(holdout_plan, lang))
     return lines
 
 
-def _segment_lines(segments: SegmentEffectsResult, best: Any, outcome: str) -> list[str]:
+def _segment_lines(segments: SegmentEffectsResult, best: Any, outcome: str, lang: str) -> list[str]:
     """One sentence per segment dimension: whether to target the best arm by it."""
     lines = []
     inter = segments.interaction
@@ -153,29 +199,43 @@ def _segment_lines(segments: SegmentEffectsResult, best: Any, outcome: str) -> l
         t = tab[(tab["arm"] == best) & (tab["outcome"] == outcome)
                 & (tab["dimension"] == r["dimension"])]
         tg = t[t["action"] == "target"].sort_values("lift_abs", ascending=False)
-        names = ", ".join(map(str, tg["segment"])) or "none"
-        if r["differs"]:
-            lines.append(f"By {r['dimension']} the effect of {best} differs "
-                         f"(interaction adjusted p={r['p_adjusted']:.2g}): target {names}.")
-        else:
-            lines.append(f"By {r['dimension']} there is no evidence that the effect of {best} "
-                         f"differs (interaction adjusted p={r['p_adjusted']:.2g}); send it to "
-                         f"all, clearly positive in: {names}.")
+        lines.append(text("seg_differs" if r["differs"] else "seg_same", lang, dimension=r["dimension"],
+                          best=best, p=p_text(r["p_adjusted"]), names=_names(tg["segment"], lang)))
     return lines
 
 
-def _money_lines(money: ROIResult, best: Any) -> list[str]:
+def _money_lines(money: ROIResult, best: Any, lang: str) -> list[str]:
     """Whether the best arm pays, when the money read-out has an ROI for it."""
     lines = []
     r = money.table.loc[best]
     if "roi" in r and np.isfinite(r.get("roi", np.nan)):
-        verdict = ("pays for itself even at the low end of its interval" if r["roi_low"] > 0
-                   else "pays on average but its interval includes a loss" if r["roi"] > 0
-                   else "does not pay at these costs and margin")
-        lines.append(f"Money: {best} returns a net {r['net_return']:,.0f} on a cost of "
-                     f"{r['cost']:,.0f} (ROI {r['roi']:.0%}, interval {r['roi_low']:.0%} to "
-                     f"{r['roi_high']:.0%}): it {verdict}.")
+        verdict = ("pays_always" if r["roi_low"] > 0 else "pays_on_average" if r["roi"] > 0 else "does_not_pay")
+        lines.append(text("money_line", lang, best=best, net=f"{r['net_return']:,.0f}", cost=f"{r['cost']:,.0f}",
+                          roi=_pct(r["roi"]), low=_pct(r["roi_low"]), high=_pct(r["roi_high"]),
+                          verdict=text(verdict, lang)))
     return lines
+
+
+def holdout_sentences(holdout_plan: PlanResult, lang: str = "en") -> list[str]:
+    """What :func:`~crmlab.campaign.holdout` advises: how many to hold out, or that the audience is too small.
+
+    Parameters
+    ----------
+    holdout_plan : PlanResult
+    lang : str
+
+    Returns
+    -------
+    list of str
+    """
+    if lang == "en":
+        return list(holdout_plan.notes)
+    p = holdout_plan.table.iloc[0]
+    if p["feasible"]:
+        return [text("holdout_ok", lang, h=f"{int(p['holdout']):,}", audience=f"{int(p['audience']):,}",
+                     share=f"{p['holdout_share']:.1%}", rest=f"{int(p['contacted']):,}")]
+    return [text("holdout_small", lang, audience=f"{int(p['audience']):,}", mde_abs=num(p["mde_abs"]),
+                 mde_rel=_pct(p["mde_rel"], True), power=_pct(p["power"]), achieved=_pct(p["achieved_power"]))]
 
 
 # --------------------------------------------------------------------------------------
@@ -197,40 +257,79 @@ def bullets(lines: Sequence[str]) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
 
-def arms_sentence(exp: pd.DataFrame, arm: str) -> str:
-    """How many customers the test has, and how many in each arm (Markdown).
+def data_sentence(setup: ExperimentSetup, lang: str = "en") -> str:
+    """What the test is: its name, customers per arm, control, outcomes, and what was left out.
 
     Parameters
     ----------
-    exp : pandas.DataFrame
-        The experiment table.
-    arm : str
-        The arm column.
+    setup : ExperimentSetup
+        From :func:`crmlab.campaign.memo.experiment_setup`.
+    lang : str
 
     Returns
     -------
     str
+        Markdown.
     """
-    return (f"The test has **{len(exp):,} customers** in {exp[arm].nunique()} arms of `{arm}`: "
-            + ", ".join(f"{k} {v:,}" for k, v in exp[arm].value_counts().items()) + ".")
+    exp, arm = setup.data, setup.arm
+    counts = ", ".join(f"{escape_markdown(k)} {v:,}" for k, v in exp[arm].value_counts().items())
+    lines = [text("data", lang, name=escape_markdown(setup.name), n=f"{len(exp):,}", k=exp[arm].nunique(),
+                  arm=arm, counts=counts, control=escape_markdown(setup.control),
+                  outcomes=", ".join(f"`{o}`" for o in setup.outcomes), outcome=setup.outcome)]
+    if setup.missing_segments:
+        lines.append(text("missing_segments", lang, columns=", ".join(f"`{c}`" for c in setup.missing_segments)))
+    if setup.missing_covariate:
+        lines.append(text("missing_covariate", lang, column=setup.missing_covariate))
+    return "\n\n".join(lines)
 
 
-def srm_sentence(measured: MeasureResult) -> str:
+def srm_sentence(measured: MeasureResult, lang: str = "en") -> str:
     """The sample-ratio check's message, in bold when it failed (Markdown).
 
     Parameters
     ----------
     measured : MeasureResult
+    lang : str
 
     Returns
     -------
     str
     """
-    msg = measured.srm["message"]
-    return ("**" + msg + "**") if measured.srm["failed"] else msg
+    srm = measured.srm
+    if lang == "en":
+        msg = srm["message"]
+    else:
+        msg = text("srm_failed" if srm["failed"] else "srm_passed", lang, chi2=f"{srm['chi2']:.2f}",
+                   p=p_text(srm["p_value"]))
+    return ("**" + msg + "**") if srm["failed"] else msg
 
 
-def best_arm_sentence(measured: MeasureResult, outcome: str) -> str:
+def measure_notes(measured: MeasureResult, lang: str = "en") -> list[str]:
+    """The read-out's notes beyond the sample-ratio message: skewed amounts, CUPED, correction.
+
+    Parameters
+    ----------
+    measured : MeasureResult
+    lang : str
+
+    Returns
+    -------
+    list of str
+    """
+    if lang == "en":
+        return [n for n in measured.notes if n != measured.srm["message"]]
+    comp = measured.comparisons
+    notes = _skew_notes(measured, lang)
+    vr = measured.variance_reduction
+    if vr is not None:
+        notes.append(text("cuped_note", lang, covariate=measured.covariate,
+                          reductions=", ".join(f"{100 * v:.1f}% ({o})" for o, v in vr.items())))
+    if measured.correction not in (None, "none") and len(comp) > 1:
+        notes.append(text("correction_note", lang, correction=measured.correction, n=len(comp)))
+    return notes
+
+
+def best_arm_sentence(measured: MeasureResult, outcome: str, lang: str = "en") -> str:
     """Which arm lifts ``outcome`` most, by how much, and the skewness notes (Markdown).
 
     Parameters
@@ -238,6 +337,7 @@ def best_arm_sentence(measured: MeasureResult, outcome: str) -> str:
     measured : MeasureResult
     outcome : str
         The decision outcome.
+    lang : str
 
     Returns
     -------
@@ -245,20 +345,26 @@ def best_arm_sentence(measured: MeasureResult, outcome: str) -> str:
     """
     best = measured.ranking(outcome)[0]
     top = measured.lift(outcome, best)
-    return (
-        f"On **{outcome}**, **{best}** has the largest lift: {top['control_value']:.4g} in the control "
-        f"against {top['arm_value']:.4g} ({top['lift_rel']:+.0%}, interval {top['rel_ci_low']:+.0%} to "
-        f"{top['rel_ci_high']:+.0%}, adjusted p={top['p_adjusted']:.2g}). "
-        + " ".join(n for n in measured.notes[1:] if "too skewed" in n)
-    )
+    return text("best_arm", lang, outcome=outcome, best=best, control_value=num(top["control_value"]),
+                arm_value=num(top["arm_value"]), rel=_pct(top["lift_rel"], True),
+                low=_pct(top["rel_ci_low"], True), high=_pct(top["rel_ci_high"], True),
+                p=p_text(top["p_adjusted"]), notes=" ".join(_skew_notes(measured, lang)))
 
 
-def cuped_sentence(measured: MeasureResult) -> str:
+def _skew_notes(measured: MeasureResult, lang: str) -> list[str]:
+    if lang == "en":
+        return [n for n in measured.notes if "too skewed" in n]
+    return [text("skew_note", lang, outcome=r["outcome"], arm=r["arm"], control=measured.control)
+            for _, r in measured.comparisons.iterrows() if "bootstrap" in str(r.get("ci_method", ""))]
+
+
+def cuped_sentence(measured: MeasureResult, lang: str = "en") -> str:
     """How much CUPED reduced the variance, and what that says about the covariate.
 
     Parameters
     ----------
     measured : MeasureResult
+    lang : str
 
     Returns
     -------
@@ -266,17 +372,13 @@ def cuped_sentence(measured: MeasureResult) -> str:
     """
     covariate = measured.covariate
     if not covariate:
-        return "No covariate given: CUPED skipped."
+        return text("cuped_none", lang)
     vr = measured.variance_reduction
-    return (f"CUPED on `{covariate}` reduces the variance of the lift by "
-            + ", ".join(f"{v:.1%} for {o}" for o, v in vr.items())
-            + f". The reduction is roughly the squared correlation between `{covariate}` and the outcome: "
-            "the stronger the pre-period predicts the outcome, the smaller the test needed for the same "
-            "precision. A small reduction says this covariate is not worth the added complexity; past "
-            "behaviour in the same outcome (pre-period visits or purchases) usually predicts better.")
+    return text("cuped", lang, covariate=covariate,
+                reductions=", ".join(text("reduction_for", lang, v=f"{v:.1%}", outcome=o) for o, v in vr.items()))
 
 
-def money_sentence(money: ROIResult | None, best: Any) -> str:
+def money_sentence(money: ROIResult | None, best: Any, lang: str = "en") -> str:
     """What the best arm cost and returned, from :func:`~crmlab.campaign.roi` (Markdown).
 
     Parameters
@@ -284,25 +386,23 @@ def money_sentence(money: ROIResult | None, best: Any) -> str:
     money : ROIResult or None
     best : object
         The best arm.
+    lang : str
 
     Returns
     -------
     str
     """
     if money is None:
-        return "No money outcome measured."
+        return text("money_none", lang)
     mrow = money.table.loc[best]
-    cost_per_contact, margin = money.assumptions["cost_per_contact"], money.assumptions["margin"]
     nan = float("nan")
-    return (f"At {cost_per_contact} per e-mail and a {margin:.0%} margin, **{best}** cost "
-            f"{mrow['cost']:,.0f} for {int(mrow['contacts']):,} contacts and returned a net "
-            f"{mrow.get('net_return', nan):,.0f} (ROI {mrow.get('roi', nan):.0%}, interval "
-            f"{mrow.get('roi_low', nan):.0%} to {mrow.get('roi_high', nan):.0%}). "
-            "The interval comes from the revenue lift's interval: if its low end is negative, the campaign "
-            "may not pay and the next test should be sized to settle it.")
+    return text("money", lang, cost_per_contact=num(money.assumptions["cost_per_contact"]),
+                margin=_pct(money.assumptions["margin"]), best=best, cost=f"{mrow['cost']:,.0f}",
+                contacts=f"{int(mrow['contacts']):,}", net=_money(mrow.get("net_return", nan)),
+                roi=_pct(mrow.get("roi", nan)), low=_pct(mrow.get("roi_low", nan)), high=_pct(mrow.get("roi_high", nan)))
 
 
-def head_to_head_sentence(head_to_head: MeasureResult | None, outcome: str) -> str:
+def head_to_head_sentence(head_to_head: MeasureResult | None, outcome: str, lang: str = "en") -> str:
     """The best arm against the runner-up on ``outcome`` (Markdown).
 
     Parameters
@@ -310,21 +410,22 @@ def head_to_head_sentence(head_to_head: MeasureResult | None, outcome: str) -> s
     head_to_head : MeasureResult or None
         The best arm measured against the runner-up as control.
     outcome : str
+    lang : str
 
     Returns
     -------
     str
     """
     if head_to_head is None:
-        return "Only one treatment arm: no head-to-head comparison."
+        return text("h2h_none", lang)
     best = head_to_head.treatments[0]
     row = head_to_head.lift(outcome, best)
-    return (f"Head to head, {best} against {head_to_head.control} on {outcome}: difference "
-            f"{row['lift_abs']:.4g} (p={row['p_value']:.2g}).")
+    return text("h2h", lang, best=best, other=head_to_head.control, outcome=outcome, diff=num(row["lift_abs"]),
+                p=p_text(row["p_value"]))
 
 
 def next_test_sentence(next_test: PlanResult, this_test: PlanResult, holdout_plan: PlanResult,
-                       mde_rel: float) -> str:
+                       mde_rel: float, lang: str = "en") -> str:
     """How large the next test must be and what this one could detect (Markdown).
 
     Parameters
@@ -333,14 +434,13 @@ def next_test_sentence(next_test: PlanResult, this_test: PlanResult, holdout_pla
         Size of the next test, MDE of this one, holdout of the next campaign.
     mde_rel : float
         The relative lift the next test is sized for.
+    lang : str
 
     Returns
     -------
     str
     """
-    return (
-        f"To detect a {mde_rel:+.0%} lift on a baseline of {next_test['baseline']:.4g} with "
-        f"{next_test['power']:.0%} power, the next test needs **{int(next_test['n_per_arm']):,} "
-        f"customers per arm**. With {int(this_test['n_per_arm']):,} per arm, this test could detect "
-        f"lifts of {this_test['mde_rel']:+.0%} or more. " + " ".join(holdout_plan.notes)
-    )
+    return text("next_test", lang, mde=_pct(mde_rel, True), baseline=num(next_test["baseline"]),
+                power=_pct(next_test["power"]), n=f"{int(next_test['n_per_arm']):,}",
+                this_n=f"{int(this_test['n_per_arm']):,}", this_mde=_pct(this_test["mde_rel"], True),
+                holdout=" ".join(holdout_sentences(holdout_plan, lang)))
