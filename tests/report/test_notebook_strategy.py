@@ -112,3 +112,36 @@ def test_real_reports_open_cleanly_in_chromium(runs, browser):  # noqa: F811
         text = page.inner_text("body")
         assert "Traceback" not in text and "Error" not in text
         page.close()
+
+
+def test_strategy_report_on_cdnow_without_products(run_notebook):
+    """CDNOW has customers, dates and amounts only: the plan is built, no rules are mined, the offer
+    column says there are no product data, and the numbers are CDNOW's."""
+    from conftest import assert_clean_report, report_text
+
+    nb, m = run_notebook("00-strategy-report.ipynb", source="cdnow")
+    tx = data.clean(data.load_source("cdnow")).data
+    assert m["customers"] == tx["customer_id"].nunique() == 23502
+    assert m["repeat_rate"] == pytest.approx(customers.kpis(tx).to_dict()["repeat_rate"])
+    assert m["has_products"] is False and m["top_rule"] is None
+    assert m["segments_planned"] >= 5
+    text = report_text(nb)
+    assert "(no product data)" in text
+    assert_clean_report(nb)
+
+
+def test_strategy_report_in_korean_on_a_korean_export(run_notebook):
+    from conftest import FIXTURES as FX, assert_clean_report, report_text
+
+    src = FX / "korean_shop.yml"
+    nb, m = run_notebook("00-strategy-report.ipynb", source=str(src), lang="ko")
+    tx = data.clean(data.load_source(src)).data
+    assert m["customers"] == tx["customer_id"].nunique() == 287
+    best = segments.rfm(tx).summary.loc[list(segments.TOP_SEGMENTS)]
+    assert m["best_revenue_share"] == pytest.approx(best["revenue_share"].sum())
+    text = report_text(nb)
+    for heading in ("핵심 지표", "핵심 발견", "세그먼트별 계획", "목표 달성 현황", "권고 사항", "이탈 조짐이 있는 고가치 고객"):
+        assert heading in text, heading
+    for english in ("Headline KPIs", "Recommendations", "The plan per segment", "Targets scorecard"):
+        assert english not in text, english
+    assert_clean_report(nb)
