@@ -16,7 +16,14 @@ NOTEBOOKS_DIR = ROOT / "notebooks"
 
 
 def reports_dir() -> Path:
-    """Where rendered reports go (``reports/`` unless ``CRMLAB_REPORTS_DIR`` is set)."""
+    """Where rendered reports go (``reports/`` unless ``CRMLAB_REPORTS_DIR`` is set).
+
+    Read from the environment on every call, so setting the variable later takes effect.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     return Path(os.environ.get("CRMLAB_REPORTS_DIR", ROOT / "reports"))
 
 

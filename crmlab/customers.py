@@ -20,7 +20,19 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class KPIs(Result):
-    """Headline customer KPIs."""
+    """Headline customer KPIs.
+
+    Parameters
+    ----------
+    values : dict of str to scalar
+        KPI name -> value, as built by :func:`kpis`.
+
+    Attributes
+    ----------
+    values : dict of str to scalar
+        customers, orders, revenue, average_order_value, orders_per_customer,
+        revenue_per_customer, repeat_rate, first_date and last_date (ISO dates).
+    """
 
     title = "Customer KPIs"
 
@@ -39,6 +51,21 @@ def kpis(tx: pd.DataFrame) -> KPIs:
     """Customers, orders, revenue, average order value, orders per customer and repeat rate.
 
     Repeat rate is the share of customers with two or more distinct orders.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Canonical, cleaned order lines; lines without a customer are ignored.
+
+    Returns
+    -------
+    KPIs
+
+    Raises
+    ------
+    DataError
+        When ``tx`` lacks customer_id, order_id, order_ts or amount, or no line has a known
+        customer.
     """
     t = known_customers(tx)
     orders_per_customer = t.groupby("customer_id", observed=True)["order_id"].nunique()
@@ -61,7 +88,29 @@ def kpis(tx: pd.DataFrame) -> KPIs:
 
 
 class Concentration(Result):
-    """How revenue concentrates in a few customers (Pareto view, Lorenz curve, Gini)."""
+    """How revenue concentrates in a few customers (Pareto view, Lorenz curve, Gini).
+
+    Parameters
+    ----------
+    values : pandas.Series of float
+        Revenue per customer.
+    tops : tuple of float
+        Shares of customers (0.01 = top 1%) whose revenue share is reported.
+
+    Attributes
+    ----------
+    values : pandas.Series of float
+        Revenue per customer, as given.
+    total : float
+        Total revenue.
+    top_shares : dict of float to float
+        Top share of customers -> their share of revenue (NaN when the total is 0).
+    lorenz : pandas.DataFrame
+        Lorenz curve points: customer_share and value_share, customers smallest first,
+        starting at (0, 0).
+    gini : float
+        Gini coefficient of revenue across customers.
+    """
 
     title = "Value concentration"
 
@@ -113,6 +162,23 @@ def concentration(tx: pd.DataFrame, tops: tuple[float, ...] = (0.01, 0.10, 0.20)
 
     Top p% means the ``ceil(p * n)`` customers with the highest revenue. Customers with net
     negative revenue count with their value (they lower the total).
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Canonical, cleaned order lines; lines without a customer are ignored.
+    tops : tuple of float
+        Shares of customers to report the revenue share of.
+
+    Returns
+    -------
+    Concentration
+
+    Raises
+    ------
+    DataError
+        When ``tx`` lacks customer_id, order_id, order_ts or amount, or no line has a known
+        customer.
     """
     t = known_customers(tx)
     values = t.groupby("customer_id", observed=True)["amount"].sum()
@@ -120,7 +186,22 @@ def concentration(tx: pd.DataFrame, tops: tuple[float, ...] = (0.01, 0.10, 0.20)
 
 
 class Timing(Result):
-    """When customers buy: orders by weekday and hour, and each customer's preferred time."""
+    """When customers buy: orders by weekday and hour, and each customer's preferred time.
+
+    Parameters
+    ----------
+    heatmap : pandas.DataFrame
+        Orders by weekday (rows, Mon..Sun) and hour (columns).
+    preferred : pandas.DataFrame
+        Per customer: preferred_weekday, preferred_hour, orders, weekday_share.
+
+    Attributes
+    ----------
+    heatmap : pandas.DataFrame
+        As given; also the :attr:`summary`.
+    preferred : pandas.DataFrame
+        As given, indexed by ``customer_id``.
+    """
 
     title = "Purchase timing"
 
@@ -160,6 +241,21 @@ def timing(tx: pd.DataFrame) -> Timing:
     Each order counts once, at its timestamp. A customer's preferred weekday (hour) is the one
     with most of their orders; ties go to the earlier weekday (hour). ``share`` is the part of
     the customer's orders placed on the preferred weekday, a measure of how habitual they are.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Canonical, cleaned order lines; lines without a customer are ignored.
+
+    Returns
+    -------
+    Timing
+
+    Raises
+    ------
+    DataError
+        When ``tx`` lacks customer_id, order_id, order_ts or amount, or no line has a known
+        customer.
     """
     t = known_customers(tx)
     orders = t.drop_duplicates("order_id")[["customer_id", "order_id", "order_ts"]]
@@ -198,6 +294,25 @@ def favourite_products(tx: pd.DataFrame, k: int = 3) -> pd.DataFrame:
     """Each customer's top-``k`` products by number of orders containing them (then quantity).
 
     Returns one row per customer and rank with product_id, product_name, orders and quantity.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Canonical, cleaned order lines; lines without a customer are ignored.
+    k : int
+        Number of products per customer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns customer_id, rank (1..k), product_id, product_name, orders, quantity;
+        ties on orders and quantity go to the smaller product_id.
+
+    Raises
+    ------
+    DataError
+        When ``tx`` lacks customer_id, order_id, order_ts or amount, or no line has a known
+        customer.
     """
     t = known_customers(tx)
     g = (
@@ -211,7 +326,27 @@ def favourite_products(tx: pd.DataFrame, k: int = 3) -> pd.DataFrame:
 
 
 def country_mix(tx: pd.DataFrame, top: int = 10) -> pd.DataFrame:
-    """Customers, orders and revenue by country, largest revenue first; the rest pooled as 'Other'."""
+    """Customers, orders and revenue by country, largest revenue first; the rest pooled as 'Other'.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Canonical, cleaned order lines with a ``country`` column; lines without a customer
+        are ignored.
+    top : int
+        Countries shown by name; the others are summed into one "Other" row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by country: customers, orders, revenue, revenue_share.
+
+    Raises
+    ------
+    DataError
+        When the transactions have no ``country`` column, lack customer_id, order_id,
+        order_ts or amount, or no line has a known customer.
+    """
     t = known_customers(tx)
     if "country" not in t.columns:
         raise DataError("transactions have no 'country' column", column="country",

@@ -16,7 +16,22 @@ import pandas as pd
 
 
 def to_jsonable(value: Any) -> Any:
-    """Turn numpy/pandas scalars and containers into plain JSON values (NaN becomes None)."""
+    """Turn numpy/pandas scalars and containers into plain JSON values (NaN becomes None).
+
+    Dict keys become strings, tuples become lists, a DataFrame becomes a list of row dicts
+    (index included as columns), a Series a dict, a Timestamp its ISO string; infinities
+    also become None. Other values are returned unchanged.
+
+    Parameters
+    ----------
+    value : any
+        A scalar, dict, list, tuple, Series or DataFrame, nested in any way.
+
+    Returns
+    -------
+    any
+        The same data built from plain Python values.
+    """
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -234,6 +249,15 @@ class Result:
 
     Subclasses set ``title`` and implement :attr:`summary` (a DataFrame) and
     :meth:`to_dict` (headline numbers as plain values).
+
+    Attributes
+    ----------
+    title : str
+        Heading shown above the summary.
+    notes : tuple of str
+        Paragraphs shown between the heading and the summary table.
+    summary : pandas.DataFrame
+        The table the result displays (defined by each subclass).
     """
 
     title: str = "Result"
@@ -257,7 +281,18 @@ class Result:
 
 class TableResult(Result):
     """A result that is one table: ``summary`` is ``table``; ``to_dict`` maps each row label
-    to that row's values."""
+    to that row's values.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table to show.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        As given; also the :attr:`summary`.
+    """
 
     def __init__(self, table: pd.DataFrame) -> None:
         self.table = table

@@ -112,7 +112,21 @@ SEGMENT_GRID = _grid()
 
 
 def segment_of(r_score: Any, fm_score: Any) -> Any:
-    """Segment name(s) for R and FM scores (scalars or arrays of 1..5)."""
+    """Segment name(s) for R and FM scores (scalars or arrays of 1..5).
+
+    Parameters
+    ----------
+    r_score : int or array-like of int
+        Recency scores, 1..5.
+    fm_score : int or array-like of int
+        Frequency-monetary scores, 1..5 (same shape as ``r_score``, or broadcastable).
+
+    Returns
+    -------
+    str or numpy.ndarray of str
+        The segment name (from :data:`SEGMENTS`) for scalar input, an object array of names
+        otherwise.
+    """
     r = np.asarray(r_score, dtype=int)
     fm = np.asarray(fm_score, dtype=int)
     names = np.asarray(SEGMENTS, dtype=object)[SEGMENT_GRID[r - 1, fm - 1]]
@@ -120,7 +134,20 @@ def segment_of(r_score: Any, fm_score: Any) -> Any:
 
 
 def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
-    """Scores 1..5 from percentile ranks with ties averaged: ``ceil(5 * pct_rank)``."""
+    """Scores 1..5 from percentile ranks with ties averaged: ``ceil(5 * pct_rank)``.
+
+    Parameters
+    ----------
+    values : pandas.Series of float
+        One value per customer.
+    higher_is_better : bool
+        True: the largest values score 5; False: the smallest values score 5 (recency).
+
+    Returns
+    -------
+    pandas.Series of int8
+        Scores 1..5 with the index of ``values``; equal values get equal scores.
+    """
     v = values if higher_is_better else -values
     pct = v.rank(method="average", pct=True)
     return np.ceil(pct * 5).clip(1, 5).astype("int8")
@@ -142,12 +169,21 @@ def _binned_scores(values: pd.Series, edges: Sequence[float], higher_is_better: 
 class RFMResult(Result):
     """Per-customer RFM table and the segment summary.
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The per-customer RFM table (see below).
+    as_of : pandas.Timestamp
+        The reference date recency is measured from.
+
     Attributes
     ----------
-    table : DataFrame indexed by ``customer_id``: recency_days, frequency, monetary,
-        first_purchase, last_purchase, r_score, f_score, m_score, fm_score, rfm_score
-        (e.g. "545") and segment (ordered Categorical over :data:`SEGMENTS`).
-    as_of : the reference date recency is measured from.
+    table : pandas.DataFrame
+        Indexed by ``customer_id``: recency_days, frequency, monetary, first_purchase,
+        last_purchase, r_score, f_score, m_score, fm_score, rfm_score (e.g. "545") and
+        segment (ordered Categorical over :data:`SEGMENTS`).
+    as_of : pandas.Timestamp
+        The reference date recency is measured from.
     """
 
     title = "RFM segments"
@@ -189,7 +225,19 @@ class RFMResult(Result):
 
 
 def plot_segments(result: RFMResult, ax: Any = None):
-    """Share of customers and share of revenue per segment, side by side; returns the Axes."""
+    """Share of customers and share of revenue per segment, side by side; returns the Axes.
+
+    Parameters
+    ----------
+    result : RFMResult
+        The result of :func:`rfm`.
+    ax : matplotlib.axes.Axes, optional
+        The axis to draw on; None makes a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     from crmlab.plots import get_ax
 
     ax = get_ax(ax, (8, 4.5))
@@ -213,17 +261,29 @@ def rfm(
 
     Parameters
     ----------
-    tx : canonical transactions (cleaned: see :func:`crmlab.data.clean`). Rows without a
+    tx : pandas.DataFrame
+        Canonical transactions (cleaned: see :func:`crmlab.data.clean`). Rows without a
         customer are ignored; only orders before ``as_of`` count.
-    as_of : reference date; recency is ``as_of - last purchase`` in whole days. Default: the
+    as_of : str, Timestamp or None
+        Reference date; recency is ``as_of - last purchase`` in whole days. Default: the
         day after the last order in ``tx``.
-    bins : optional business cut points per measure, e.g. ``{"recency": [30, 90, 180, 365],
+    bins : mapping of str to sequence of float, optional
+        Business cut points per measure, e.g. ``{"recency": [30, 90, 180, 365],
         "frequency": [1, 2, 5, 10]}``: four increasing edges, a value equal to an edge falls in
         the upper bin. Measures without bins use quintiles.
 
     Returns
     -------
     RFMResult
+
+    Raises
+    ------
+    ParameterError
+        When ``as_of`` is not a date, ``bins`` names a measure other than recency, frequency
+        and monetary, or a measure's cut points are not four increasing numbers.
+    DataError
+        When ``tx`` lacks customer_id, order_id, order_ts or amount, or no line has a known
+        customer.
     """
     tx, as_of_ts = dates.cutoff(known_customers(tx), as_of)
     bins = dict(bins or {})
@@ -271,6 +331,21 @@ def migration(before: pd.Series, after: pd.Series, include_new_lost: bool = True
     ``before`` and ``after`` are segment labels indexed by customer (``RFMResult.table
     ["segment"]`` of two periods). With ``include_new_lost`` a customer present only after
     is counted in row "(not a customer)", one present only before in column "(gone)".
+
+    Parameters
+    ----------
+    before : pandas.Series
+        Segment per customer in the earlier period.
+    after : pandas.Series
+        Segment per customer in the later period.
+    include_new_lost : bool
+        True: add the "(not a customer)" row and "(gone)" column; False: only customers in
+        both periods count.
+
+    Returns
+    -------
+    pandas.DataFrame of int
+        Rows "before" and columns "after" in :data:`SEGMENTS` order, zeros included.
     """
     cats = list(SEGMENTS)
     b = before.astype("string")

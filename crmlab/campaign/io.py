@@ -44,7 +44,17 @@ def slug(value: Any) -> str:
 
 
 def plot_label(text: Any) -> str:
-    """Plot text with dollar signs escaped (matplotlib would read "$100 - $200" as maths)."""
+    """Plot text with dollar signs escaped (matplotlib would read "$100 - $200" as maths).
+
+    Parameters
+    ----------
+    text : object
+        A label; turned into a string.
+
+    Returns
+    -------
+    str
+    """
     return str(text).replace("$", r"\$")
 
 
@@ -260,7 +270,17 @@ def values(df: pd.DataFrame, col: str, keep: np.ndarray | None, role: str = "out
 
 
 def is_binary(y: np.ndarray) -> bool:
-    """True when every value is 0 or 1 (and there is at least one)."""
+    """True when every value is 0 or 1 (and there is at least one).
+
+    Parameters
+    ----------
+    y : numpy.ndarray of float
+        Outcome values, without missing values.
+
+    Returns
+    -------
+    bool
+    """
     if y.size == 0:
         return False
     lo, hi = y.min(), y.max()

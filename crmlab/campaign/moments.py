@@ -90,7 +90,25 @@ class Moments:
 
 
 def welch(m1, v1, n1, m0, v0, n0, alpha):
-    """Welch's t-test and interval for mean1 - mean0 from means, variances (ddof=1), sizes."""
+    """Welch's t-test and interval for mean1 - mean0 from means, variances (ddof=1), sizes.
+
+    Parameters
+    ----------
+    m1, v1, n1 : float
+        Mean, variance (ddof=1) and size of the treatment group.
+    m0, v0, n0 : float
+        The same for the control group.
+    alpha : float
+        Two-sided significance level; the interval has coverage ``1 - alpha``.
+
+    Returns
+    -------
+    tuple of float
+        ``(diff, se, t, df, p, lo, hi)``: the difference, its standard error, the t
+        statistic, Welch-Satterthwaite degrees of freedom, two-sided p-value and interval.
+        With a group of fewer than two values everything but ``diff`` is NaN; with zero
+        standard error ``t``, ``df`` and ``p`` are NaN and the interval is ``(diff, diff)``.
+    """
     if n1 < 2 or n0 < 2:
         return m1 - m0, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan
     a, b = v1 / n1, v0 / n0
@@ -106,7 +124,24 @@ def welch(m1, v1, n1, m0, v0, n0, alpha):
 
 
 def ztest_2prop(x1, n1, x0, n0, alpha):
-    """Two-proportion z-test (pooled variance) and Wald interval (unpooled) for p1 - p0."""
+    """Two-proportion z-test (pooled variance) and Wald interval (unpooled) for p1 - p0.
+
+    Parameters
+    ----------
+    x1, n1 : float
+        Successes and size of the treatment group.
+    x0, n0 : float
+        Successes and size of the control group.
+    alpha : float
+        Two-sided significance level; the interval has coverage ``1 - alpha``.
+
+    Returns
+    -------
+    tuple of float
+        ``(diff, se, z, p, lo, hi)``: the difference in proportions, its unpooled standard
+        error, the pooled z statistic, two-sided p-value and Wald interval. ``z`` and ``p``
+        are NaN when the pooled standard error is 0.
+    """
     p1, p0 = x1 / n1, x0 / n0
     p = (x1 + x0) / (n1 + n0)
     se0 = math.sqrt(p * (1 - p) * (1 / n1 + 1 / n0))
@@ -123,6 +158,23 @@ def rel_interval(m1, m0, var_log, alpha):
 
     For proportions ``var_log = 1/x1 - 1/n1 + 1/x0 - 1/n0`` (Katz et al. 1978), the same as
     statsmodels ``confint_proportions_2indep(compare="ratio", method="log")``.
+
+    Parameters
+    ----------
+    m1 : float
+        Treatment mean (or proportion).
+    m0 : float
+        Control mean (or proportion).
+    var_log : float
+        Variance of ``log(m1 / m0)``.
+    alpha : float
+        Two-sided significance level; the interval has coverage ``1 - alpha``.
+
+    Returns
+    -------
+    tuple of float
+        ``(rel, lo, hi)``: the relative lift and its interval. The interval is NaN when a
+        mean is not positive or ``var_log`` is not finite; ``rel`` is NaN when ``m0`` is 0.
     """
     if m0 <= 0 or m1 <= 0 or not np.isfinite(var_log):
         rel = m1 / m0 - 1 if m0 != 0 else np.nan
@@ -142,6 +194,24 @@ def bootstrap_means(values_nz: np.ndarray, n: int, B: int, rng: np.random.Genera
     revenue where most customers spend nothing). When even that exceeds the budget, an
     m-out-of-n bootstrap (m draws with replacement) is rescaled by sqrt(m/n) around the mean
     (Bickel, Goetze & van Zwet 1997).
+
+    Parameters
+    ----------
+    values_nz : numpy.ndarray of float
+        The non-zero values of the group.
+    n : int
+        Size of the group, zeros included.
+    B : int
+        Number of bootstrap replicates.
+    rng : numpy.random.Generator
+        Source of randomness.
+    budget : int
+        Largest number of values drawn over all replicates.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        ``B`` bootstrap means (all 0 when no value is non-zero).
     """
     k = values_nz.size
     if k == 0:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from crmlab import dates
 from crmlab.columns import require_columns
+from crmlab.errors import DataError
 from crmlab.results import Result
 
 CLEANING_STEPS = {
@@ -21,7 +22,22 @@ CLEANING_STEPS = {
 
 
 class CleanResult(Result):
-    """Cleaned transactions and the audit of what each step removed."""
+    """Cleaned transactions and the audit of what each step removed.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The cleaned order lines.
+    audit : pandas.DataFrame
+        One row per cleaning step and a final ``kept`` row (see :func:`clean`).
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        As given.
+    audit : pandas.DataFrame
+        As given; also the :attr:`summary`.
+    """
 
     title = "Cleaning audit"
 
@@ -69,11 +85,33 @@ def clean(
     and the rows it *would* have removed, so nothing is dropped silently and nothing is
     hidden. Steps run in the order of the arguments; each counts only rows still present.
 
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Canonical transactions with order_id, quantity, unit_price, amount and customer_id
+        (``is_cancellation`` is used when present).
+    cancellations : bool
+        Remove lines of cancellation invoices.
+    non_positive_quantity : bool
+        Remove returns and other lines with quantity <= 0.
+    non_positive_price : bool
+        Remove lines with unit price <= 0 (free items, adjustments).
+    unknown_customers : bool
+        Remove lines without a customer identifier.
+    duplicates : bool
+        Remove exact duplicate lines (identical in every column to an earlier line).
+
     Returns
     -------
-    CleanResult with ``.data`` (a new DataFrame; ``tx`` is not modified) and ``.audit``:
-    one row per step with ``rows``, ``share_of_rows``, ``revenue`` (sum of ``amount``),
-    ``orders`` and ``customers`` touched, and a final ``kept`` row.
+    CleanResult
+        With ``.data`` (a new DataFrame; ``tx`` is not modified) and ``.audit``: one row per
+        step with ``rows``, ``share_of_rows``, ``revenue`` (sum of ``amount``), ``orders``
+        and ``customers`` touched, and a final ``kept`` row.
+
+    Raises
+    ------
+    DataError
+        When ``tx`` is not a DataFrame or lacks one of the required columns.
     """
     require_columns(tx, ("order_id", "quantity", "unit_price", "amount", "customer_id"))
     switches = {
@@ -116,6 +154,13 @@ def clean(
         rows.append({"step": step, "applied": on, "description": CLEANING_STEPS[step], **touched(hit)})
         if on:
             keep &= ~hit
+    if n0 and not keep.any():
+        applied = [r for r in rows if r["applied"] and r["rows"]]
+        detail = "; ".join(f"{r['step'].replace('_', ' ')} removed {r['rows']:,}" for r in applied)
+        raise DataError(f"cleaning removed every line ({detail})", file=tx.attrs.get("source"),
+                        column="unit_price" if any(r["step"] == "non_positive_price" for r in applied) else None,
+                        expected="some lines that pass every cleaning step",
+                        fix="check the column mapping (prices, quantities, customer IDs), or switch the step off")
     data = tx.loc[keep].reset_index(drop=True)
     data.attrs = dict(tx.attrs)
     rows.append(

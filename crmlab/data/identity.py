@@ -15,6 +15,23 @@ def combine_channels(sources: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     ``combine_channels({"online": web_tx, "store": pos_tx})``. Order numbers are prefixed
     with the channel where two channels use the same number, so orders never merge across
     channels by accident.
+
+    Parameters
+    ----------
+    sources : mapping of str to pandas.DataFrame
+        Channel name -> canonical transactions (output of ``load_transactions``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        All rows, with a ``channel`` column; ``attrs["source"]`` lists each channel's source.
+
+    Raises
+    ------
+    ParameterError
+        When no channel is given.
+    DataError
+        When a table lacks a required canonical column (customer_id, order_id, order_ts).
     """
     if not sources:
         raise ParameterError("no channels given", expected="a dict {channel name: transactions}")
@@ -45,6 +62,29 @@ def unify_identities(tx: pd.DataFrame, id_map: pd.DataFrame, *, source_col: str 
     ``source_id`` and ``customer_id``. IDs absent from the map keep their own value. The
     original ID is kept in ``source_customer_id``. A source ID linked to two different
     master IDs is an error, since the merge would be ambiguous.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Canonical transactions whose ``customer_id`` holds channel-specific IDs.
+    id_map : pandas.DataFrame
+        The known links; rows with a missing value are ignored.
+    source_col : str
+        Column of ``id_map`` with the channel-specific ID.
+    master_col : str
+        Column of ``id_map`` with the master customer ID.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``tx`` with ``customer_id`` mapped to the master ID (string dtype) and the
+        original ID in ``source_customer_id``.
+
+    Raises
+    ------
+    DataError
+        When ``id_map`` lacks ``source_col`` or ``master_col``, or a source ID is linked to
+        more than one master ID.
     """
     for c in (source_col, master_col):
         if c not in id_map.columns:

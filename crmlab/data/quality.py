@@ -10,7 +10,26 @@ from crmlab.data.clean import CleanResult
 from crmlab.results import Result, display_table, to_jsonable
 
 class DataQuality(Result):
-    """What the data is: size, coverage, missing values and the cleaning audit."""
+    """What the data is: size, coverage, missing values and the cleaning audit.
+
+    Parameters
+    ----------
+    overview : pandas.DataFrame
+        One ``value`` column indexed by measure (source, rows, customers, ...).
+    missing : pandas.DataFrame
+        Per input column: ``missing`` count and ``share`` of rows.
+    audit : pandas.DataFrame or None
+        The cleaning audit (:attr:`CleanResult.audit`), or None when not cleaned.
+
+    Attributes
+    ----------
+    overview : pandas.DataFrame
+        As given; also the :attr:`summary`.
+    missing : pandas.DataFrame
+        As given.
+    audit : pandas.DataFrame or None
+        As given.
+    """
 
     title = "Data quality"
 
@@ -39,7 +58,21 @@ class DataQuality(Result):
 
 
 def quality_summary(tx: pd.DataFrame, cleaned: CleanResult | None = None) -> DataQuality:
-    """Rows, customers, orders, products, date range, revenue; missing values; cleaning audit."""
+    """Rows, customers, orders, products, date range, revenue; missing values; cleaning audit.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Canonical transactions, raw or cleaned (needs order_ts, customer_id, order_id,
+        product_id and amount).
+    cleaned : CleanResult, optional
+        The result of :func:`crmlab.data.clean` on ``tx``; adds rows and customers after
+        cleaning and the cleaning audit.
+
+    Returns
+    -------
+    DataQuality
+    """
     ts = tx["order_ts"]
     overview = pd.DataFrame(
         {

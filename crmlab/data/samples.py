@@ -20,6 +20,21 @@ def load_hillstrom(path: str | Path | None = None) -> pd.DataFrame:
 
     The arm is in ``segment`` (Mens E-Mail, Womens E-Mail, No E-Mail); outcomes ``visit``,
     ``conversion``, ``spend`` over two weeks; pre-period ``recency``, ``history``, ``channel``...
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        CSV file (gzip allowed); default the embedded copy (``config.HILLSTROM``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer, with at least the columns of ``HILLSTROM_COLUMNS``.
+
+    Raises
+    ------
+    DataError
+        When the file does not exist or lacks one of the expected columns.
     """
     path = Path(path) if path is not None else config.HILLSTROM
     if not path.exists():
@@ -35,7 +50,23 @@ def load_hillstrom(path: str | Path | None = None) -> pd.DataFrame:
 
 
 def load_groceries(path: str | Path | None = None) -> list[list[str]]:
-    """The Groceries baskets (R arules): one basket a line, items comma-separated."""
+    """The Groceries baskets (R arules): one basket a line, items comma-separated.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Text file (UTF-8); default the embedded copy (``config.GROCERIES``).
+
+    Returns
+    -------
+    list of list of str
+        One list of item names per non-empty basket, in file order.
+
+    Raises
+    ------
+    DataError
+        When the file does not exist or holds no basket.
+    """
     path = Path(path) if path is not None else config.GROCERIES
     if not path.exists():
         raise DataError("file not found", file=path, fix="check the path")

@@ -21,6 +21,26 @@ _FIELDS = ("action", "channel", "offer_type", "priority")
 
 
 def load_yaml(path: str | Path, what: str) -> dict[str, Any]:
+    """Read a YAML file whose top level is a mapping (a playbook, the targets).
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file (UTF-8).
+    what : str
+        What the file holds ("playbook", "targets"), for the error messages.
+
+    Returns
+    -------
+    dict
+        The parsed document.
+
+    Raises
+    ------
+    DataError
+        When the file does not exist, is not valid YAML (the message gives the line), or its
+        top level is not a mapping.
+    """
     path = Path(path)
     if not path.exists():
         raise DataError("file not found", file=path, expected=f"a {what} YAML file")
@@ -38,7 +58,25 @@ def load_yaml(path: str | Path, what: str) -> dict[str, Any]:
 
 
 def load_playbook(path: str | Path = PLAYBOOK) -> dict[str, Any]:
-    """Read and check a playbook: ``segments`` (segment -> action, channel, ...) and ``rules``."""
+    """Read and check a playbook: ``segments`` (segment -> action, channel, ...) and ``rules``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The playbook YAML file; default ``notebooks/playbook.yml``.
+
+    Returns
+    -------
+    dict
+        The document, with ``churn_threshold`` defaulting to 0.5 and ``_path`` set to the
+        file it was read from.
+
+    Raises
+    ------
+    DataError
+        When the file cannot be read as a YAML mapping (see :func:`load_yaml`), names a
+        segment not in :data:`crmlab.segments.SEGMENTS`, or has a rule without ``when``.
+    """
     doc = load_yaml(path, "playbook")
     segs = doc.get("segments") or {}
     unknown = sorted(set(segs) - set(SEGMENTS))

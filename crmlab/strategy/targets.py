@@ -19,6 +19,27 @@ TARGETS = config.NOTEBOOKS_DIR / "targets.yml"
 
 @dataclass(frozen=True)
 class Target:
+    """A goal for one tracked metric, to be reached by a date.
+
+    Parameters
+    ----------
+    metric : str
+        Name of the metric (a column of the metric history).
+    goal : float
+        The value to reach.
+    by : pandas.Timestamp
+        The date by which to reach it.
+    label : str
+        Name shown in the scorecard.
+    higher_is_better : bool
+        True: the goal is met at or above ``goal``; False: at or below it.
+
+    Attributes
+    ----------
+    metric, goal, by, label, higher_is_better
+        As given (the instance is frozen).
+    """
+
     metric: str
     goal: float
     by: pd.Timestamp
@@ -28,7 +49,24 @@ class Target:
 
 def load_targets(path: str | Path = TARGETS) -> list[Target]:
     """Read ``targets.yml``: a list of ``metric``, ``goal``, ``by`` (date), optional ``label``
-    and ``higher_is_better`` (default true)."""
+    and ``higher_is_better`` (default true).
+
+    Parameters
+    ----------
+    path : str or Path
+        The targets YAML file; default ``notebooks/targets.yml``.
+
+    Returns
+    -------
+    list of Target
+        In file order; ``label`` defaults to the metric name.
+
+    Raises
+    ------
+    DataError
+        When the file cannot be read as a YAML mapping, lists no targets, a target lacks
+        ``metric``, ``goal`` or ``by``, or its goal is not a number or its date not a date.
+    """
     doc = load_yaml(path, "targets")
     items = doc.get("targets")
     if not isinstance(items, list) or not items:
@@ -60,15 +98,28 @@ class Scorecard(TableResult):
 def scorecard(history: pd.DataFrame, targets: Sequence[Target]) -> Scorecard:
     """Current value, previous period, goal, gap and trend verdict for each target.
 
-    Parameters
-    ----------
-    history : one row per period, indexed by the period's end date, one column per metric.
-    targets : from :func:`load_targets`.
-
     The trend is the least-squares line of the metric against time over all periods with a
     value; ``projected`` is that line at the goal date. Status: ``met`` (current already at
     or beyond the goal), ``on track`` (projection reaches it by its date), ``off track``,
     ``missed`` (goal date passed, not met) or ``no trend`` (fewer than two periods).
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        One row per period, indexed by the period's end date, one column per metric.
+    targets : sequence of Target
+        From :func:`load_targets`.
+
+    Returns
+    -------
+    Scorecard
+        Its ``table`` is indexed by metric: label, current, previous, change, goal, by, gap
+        (0 once met), trend_per_30_days, projected and status.
+
+    Raises
+    ------
+    ParameterError
+        When a target's metric is not a column of ``history`` or has no values.
     """
     hist = history.sort_index()
     hist.index = pd.DatetimeIndex(hist.index)
