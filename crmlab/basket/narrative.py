@@ -51,7 +51,9 @@ def pct(x: float) -> str:
         return f"{x:.0%}"
     if abs(x) >= 0.01:
         return f"{x:.1%}".replace(".0%", "%")
-    return f"{x * 100:.2g}%"
+    v = x * 100  # two significant digits, never scientific notation
+    digits = max(0, 1 - math.floor(math.log10(abs(v))))
+    return f"{v:.{digits}f}".rstrip("0").rstrip(".") + "%"
 
 
 def intro(source_name: str, kind: str, lang: str = "en") -> str:
