@@ -9,8 +9,9 @@
     crmlab index                                    rebuild reports/index.html
 
 Exit status: 0 when everything rendered, 1 when a notebook failed (its report is marked
-failed), 2 for bad input (unknown notebook or parameter, wrong type, unreadable data): the
-problem is printed on one line, without a traceback.
+failed), 2 for bad input (unknown notebook or parameter, wrong type, unreadable data, a
+notebook without ``as_of`` in a dated render): the problem is printed on one line, without
+a traceback.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="YAML list of notebooks and parameter sets (scheduled runs)")
     r.add_argument("--as-of", metavar="DATE",
                    help="render a dated run reports/runs/DATE/ with a manifest; passes as_of "
-                   "to notebooks that declare it")
+                   "to every notebook and refuses one that does not declare it (unless its "
+                   "metadata says it reads no dated data)")
     r.add_argument("--show-pii", action="store_true",
                    help="show raw customer IDs (passes show_pii=True); default pseudonymised")
     r.add_argument("--output", metavar="DIR",
@@ -142,8 +144,11 @@ def _cmd_quality(args: argparse.Namespace) -> int:
 
     from crmlab import data
 
-    kwargs = {} if args.columns is None else {"columns": args.columns}
-    tx = data.load_transactions(args.source, **kwargs)
+    src = str(args.source)
+    if args.columns is None and (src.endswith((".yml", ".yaml")) or src in data.shipped_sources()):
+        tx = data.load_source(src)  # a source file (or a shipped source name) says what the columns mean
+    else:
+        tx = data.load_transactions(args.source, **({} if args.columns is None else {"columns": args.columns}))
     cleaned = data.clean(tx)
     result = data.quality_summary(tx, cleaned)
     with pd.option_context("display.width", 120, "display.max_columns", 20):
@@ -192,7 +197,18 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (also used by the console script)."""
+    """Run the command line (also the entry of the ``crmlab`` console script).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``crmlab`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 done, 1 a notebook failed, 2 bad input, 130 interrupted.
+    """
     args = _parser().parse_args(argv)
     handler = {"render": _cmd_render, "params": _cmd_params, "quality": _cmd_quality,
                "compare": _cmd_compare, "index": _cmd_index}[args.command]

@@ -199,13 +199,15 @@ def timing(td: Mapping[str, Any], habitual_share: float, has_time_of_day: bool, 
     -------
     str
     """
-    day = td["busiest_weekday"]
+    from crmlab.i18n import t
+
+    day = t(td["busiest_weekday"], lang)
     if has_time_of_day:
         when = _pick(lang, f"Orders peak on **{day}** and around **{td['busiest_hour']}:00**. ",
-                     f"주문은 **{day}요일**, **{td['busiest_hour']}시** 전후에 가장 많습니다. ")
+                     f"주문은 **{day}**, **{td['busiest_hour']}시** 전후에 가장 많습니다. ")
     else:
         when = _pick(lang, f"Orders peak on **{day}**; the data records dates only, so no hour of day is shown. ",
-                     f"주문은 **{day}요일**에 가장 많습니다. 데이터에 시각 정보가 없어 시간대는 표시하지 않습니다. ")
+                     f"주문은 **{day}**에 가장 많습니다. 데이터에 시각 정보가 없어 시간대는 표시하지 않습니다. ")
     return when + _pick(
         lang,
         f"{habitual_share:.0%} of customers place at least half of their (three or more) orders on the same weekday: "
@@ -280,6 +282,9 @@ def customer_recommendations(summary: pd.DataFrame, cd: Mapping[str, Any], td: M
     -------
     list of str
     """
+
+    from crmlab.i18n import t
+
     s = summary[summary["customers"] > 0]
     richest = s["revenue_share"].idxmax()
     out = [_pick(lang,
@@ -302,6 +307,6 @@ def customer_recommendations(summary: pd.DataFrame, cd: Mapping[str, Any], td: M
                          "차지합니다."))
     out.append(_pick(lang, f"**Time messages to habits**: orders peak on {td['busiest_weekday']}; send on the day "
                            "before each customer's preferred weekday.",
-                     f"**구매 습관에 맞춰 발송하십시오**: 주문은 {td['busiest_weekday']}요일에 가장 많습니다. 고객별 "
+                     f"**구매 습관에 맞춰 발송하십시오**: 주문은 {t(td['busiest_weekday'], lang)}에 가장 많습니다. 고객별 "
                      "선호 요일 전날에 메시지를 보냅니다."))
     return out

@@ -221,7 +221,7 @@ def report_table(df: pd.DataFrame, *, percent: Any = (), money: Any = (), intege
             continue
         right.add(col)
     if translate_index:
-        shown.index = [i18n.segment_name(str(v), lang) if lang != "en" else v for v in shown.index]
+        shown.index = [i18n.t(str(v), lang) for v in shown.index]
     names = {c: i18n.t(str(c), lang) for c in shown.columns}
     shown = shown.rename(columns=names)
     if shown.index.name is not None:

@@ -11,7 +11,7 @@ from crmlab import campaign, cli, customers, data, report, segments, strategy
 from conftest import FIXTURES
 from test_browser import _images, _open, browser, needs_chromium  # noqa: F401  (browser is a fixture)
 
-SAMPLE = FIXTURES / "online_retail_sample.csv.gz"
+SAMPLE = FIXTURES / "online_retail_sample.yml"
 DATES = ("2011-09-01", "2011-12-01")
 
 
@@ -19,7 +19,7 @@ DATES = ("2011-09-01", "2011-12-01")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("reports")
     for d in DATES:
-        batch = report.render_batch([("00-strategy-report", {"data": str(SAMPLE)})], output_root=root,
+        batch = report.render_batch([("00-strategy-report", {"source": str(SAMPLE)})], output_root=root,
                                     as_of=d, progress=False)
         assert batch.ok, [r.error for r in batch.results]
     return root
@@ -28,7 +28,7 @@ def runs(tmp_path_factory):
 def test_strategy_report_numbers(runs):
     rep = report.load_run(DATES[0], runs, notebook="00-strategy-report")
     m = rep["metrics"]
-    tx = data.clean(data.before(data.load_transactions(SAMPLE, columns="online_retail"), DATES[0])).data
+    tx = data.clean(data.load_source(SAMPLE, as_of=DATES[0])).data
     assert m["as_of"] == DATES[0]
     assert m["customers"] == tx["customer_id"].nunique()
     assert m["repeat_rate"] == pytest.approx(customers.kpis(tx).to_dict()["repeat_rate"])
@@ -82,7 +82,7 @@ def test_korean_report_with_campaign_response_per_segment(tmp_path):
     names = ["Lost", "Hibernating", "About to Sleep", "Need Attention", "Loyal", "Champions", "Champions"]
     exp["rfm_segment"] = exp["history_segment"].map(dict(zip(bands, names)))
     exp.to_csv(tmp_path / "test.csv", index=False)
-    res = report.render("00-strategy-report", {"data": str(SAMPLE), "lang": "ko",
+    res = report.render("00-strategy-report", {"source": str(SAMPLE), "lang": "ko",
                                                "experiment": str(tmp_path / "test.csv"),
                                                "experiment_segment": "rfm_segment"}, output_root=tmp_path)
     assert res.ok, res.error

@@ -56,6 +56,22 @@ def load_playbook(path: str | Path = PLAYBOOK) -> dict[str, Any]:
     return doc
 
 
+def _apply_rules(t: pd.DataFrame, pb: Mapping[str, Any]) -> None:
+    """Apply the playbook's override rules in order, in place; ``rule`` names the rule that hit."""
+    for i, rule in enumerate(pb.get("rules") or [], start=1):
+        try:
+            hit = t.query(str(rule["when"]), engine="python").index
+        except Exception as exc:
+            raise DataError(
+                f"playbook rule {i} cannot be evaluated: {exc}", file=pb.get("_path"), column="rules",
+                value=rule["when"], expected="a condition on " + ", ".join(t.columns),
+            ) from None
+        for f in _FIELDS:
+            if f in rule:
+                t.loc[hit, f] = rule[f]
+        t.loc[hit, "rule"] = rule.get("name", f"rule {i}")
+
+
 class StrategyTable(TableResult):
     """The per-segment strategy: who gets which offer, through which channel, when."""
 
@@ -141,18 +157,7 @@ def segment_strategy(
     )
     t["rule"] = pd.NA
     t = t.astype({"rule": "object", "action": "object", "channel": "object"})
-    for i, rule in enumerate(pb.get("rules") or [], start=1):
-        try:
-            hit = t.query(str(rule["when"]), engine="python").index
-        except Exception as exc:
-            raise DataError(
-                f"playbook rule {i} cannot be evaluated: {exc}", file=pb.get("_path"), column="rules",
-                value=rule["when"], expected="a condition on " + ", ".join(t.columns),
-            ) from None
-        for f in _FIELDS:
-            if f in rule:
-                t.loc[hit, f] = rule[f]
-        t.loc[hit, "rule"] = rule.get("name", f"rule {i}")
+    _apply_rules(t, pb)
     t.index.name = "segment"
     t = t[t["customers"] > 0]
     return StrategyTable(t)

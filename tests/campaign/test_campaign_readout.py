@@ -1,10 +1,9 @@
-"""Tests of crmlab.campaign: published numbers, equality with statsmodels/scipy, invariants."""
+"""Tests of crmlab.campaign.readout (measure): published numbers, equality with statsmodels/scipy, invariants."""
 
 from __future__ import annotations
 
 import json
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -15,9 +14,10 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from crmlab import campaign
-from crmlab.errors import DataError, ParameterError
+from crmlab.campaign.moments import bootstrap_means
+from crmlab.errors import DataError
 
-ARMS = ["No E-Mail", "Womens E-Mail", "Mens E-Mail"]
+from campaign_cases import ARMS, two_arm
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +29,6 @@ def hill() -> pd.DataFrame:
 def hill_result(hill):
     return campaign.measure(hill, arm="segment", outcomes=["visit", "conversion", "spend"],
                             control="No E-Mail", covariate="history", random_state=1)
-
-
-def _two_arm(n_c, x_c, n_t, x_t, spend=None):
-    """A toy experiment with given sizes and conversions per arm."""
-    arm = ["control"] * n_c + ["treatment"] * n_t
-    conv = [1] * x_c + [0] * (n_c - x_c) + [1] * x_t + [0] * (n_t - x_t)
-    return pd.DataFrame({"arm": arm, "conversion": conv})
 
 
 # ------------------------------------------------------------------ Hillstrom anchors
@@ -134,10 +127,10 @@ def test_bootstrap_means_spread_matches_standard_error():
     y = np.where(rng.random(n) < 0.02, rng.lognormal(3, 1, n), 0.0)
     se = y.std() / math.sqrt(n)
     nz = y[y != 0]
-    exact = campaign._bootstrap_means(nz, n, 4000, np.random.default_rng(1))
+    exact = bootstrap_means(nz, n, 4000, np.random.default_rng(1))
     assert exact.mean() == pytest.approx(y.mean(), rel=0.01)
     assert exact.std() == pytest.approx(se, rel=0.05)
-    bounded = campaign._bootstrap_means(nz, n, 4000, np.random.default_rng(1), budget=400_000)
+    bounded = bootstrap_means(nz, n, 4000, np.random.default_rng(1), budget=400_000)
     assert bounded.std() == pytest.approx(se, rel=0.08)
     assert bounded.mean() == pytest.approx(y.mean(), rel=0.01)
 
@@ -151,7 +144,7 @@ def test_lift_intervals_on_hand_computed_example():
     = [-0.0074115, 0.0474115]; ratio 1.2, se(log) = sqrt(1/120 - 1/1000 + 1/100 - 1/1000)
     = 0.1278019, CI 1.2*exp(-/+1.959964*0.1278019) - 1 = [-0.065894, 0.541581];
     pooled p = 0.11, z = 0.02 / sqrt(.11*.89*(2/1000)) = 1.429301, p = 0.152918."""
-    r = campaign.measure(_two_arm(1000, 100, 1000, 120), arm="arm", outcomes=["conversion"],
+    r = campaign.measure(two_arm(1000, 100, 1000, 120), arm="arm", outcomes=["conversion"],
                          control="control")
     row = r.lift("conversion", "treatment")
     assert row["lift_abs"] == pytest.approx(0.02, abs=1e-12)
@@ -177,45 +170,7 @@ def test_welch_on_hand_computed_example():
     assert row["statistic"] == pytest.approx(3.5 / se, rel=1e-12)
 
 
-# ------------------------------------------------------------------ SRM and corrections
-
-
-@pytest.mark.parametrize("sizes, p, failed", [((5100, 4900), 0.0455, False),
-                                              ((5200, 4800), 6.3e-5, True)])
-def test_srm_examples(sizes, p, failed):
-    """ANCHORS.md, experiment statistics: an intended 50/50 split observed as 5,100 vs 4,900
-    gives p=0.0455 and 5,200 vs 4,800 gives p=6.3e-5 (chi-square, 1 df)."""
-    res = campaign.srm_check(sizes)
-    assert res["p_value"] == pytest.approx(p, rel=0.01)
-    assert res["failed"] is failed
-    assert res["p_value"] == pytest.approx(stats.chisquare(sizes).pvalue, rel=1e-12)
-    df = _two_arm(sizes[0], 500, sizes[1], 520)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        r = campaign.measure(df, arm="arm", outcomes=["conversion"], control="control",
-                             intended_split={"control": 0.5, "treatment": 0.5})
-    assert r.srm["p_value"] == pytest.approx(p, rel=0.01)
-    srm_warnings = [w for w in caught if issubclass(w.category, campaign.SampleRatioMismatchWarning)]
-    assert bool(srm_warnings) is failed
-    html = r._repr_html_()
-    if failed:
-        # loud and first: the banner comes before any table, and the first note is the SRM
-        assert html.index("SAMPLE RATIO MISMATCH") < html.index("<table")
-        assert r.notes[0].startswith("Sample ratio mismatch")
-        assert r.to_dict()["srm_failed"] is True
-    else:
-        assert "SAMPLE RATIO MISMATCH" not in html
-
-
-def test_srm_uses_intended_unequal_split():
-    """A 90/10 split observed as 9,000 vs 1,000 is exactly as intended (chi-square 0)."""
-    df = _two_arm(1000, 50, 9000, 500)
-    r = campaign.measure(df, arm="arm", outcomes=["conversion"], control="control",
-                         intended_split={"control": 0.1, "treatment": 0.9})
-    assert r.srm["chi2"] == pytest.approx(0.0, abs=1e-12)
-    r2 = campaign.measure(df, arm="arm", outcomes=["conversion"], control="control",
-                          intended_split=[0.1, 0.9])
-    assert r2.srm["chi2"] == pytest.approx(0.0, abs=1e-12)
+# ------------------------------------------------------------------ corrections
 
 
 @pytest.mark.parametrize("correction, method", [("holm", "holm"), ("bh", "fdr_bh")])
@@ -298,183 +253,36 @@ def test_cuped_on_hillstrom_reports_reduction(hill_result):
     assert any(n.startswith("CUPED on history") for n in hill_result.notes)
 
 
-# ------------------------------------------------------------------ segments
-
-
-def test_segment_interaction_equals_hc2_wald_test(hill):
-    """Cochran's Q over segment lifts equals the Wald test of arm x segment interactions in
-    the saturated OLS model with HC2 errors (statsmodels)."""
-    sub = hill[hill["segment"].isin(["No E-Mail", "Womens E-Mail"])]
-    se = campaign.segment_effects(sub, "channel", arm="segment", outcome="conversion",
-                                  control="No E-Mail")
-    fit = sm.OLS.from_formula("conversion ~ C(segment) * C(channel)", data=sub).fit(cov_type="HC2")
-    names = [n for n in fit.params.index if ":" in n]
-    R = np.zeros((len(names), len(fit.params)))
-    for i, nm in enumerate(names):
-        R[i, list(fit.params.index).index(nm)] = 1
-    wald = fit.wald_test(R, scalar=True)
-    row = se.interaction.iloc[0]
-    assert row["q"] == pytest.approx(float(wald.statistic), rel=1e-8)
-    assert row["p_value"] == pytest.approx(float(wald.pvalue), rel=1e-6)
-    assert row["df"] == 2
-
-
-def test_segment_effects_table_and_dict(hill):
-    se = campaign.segment_effects(hill, ["newbie", "channel"], outcome=["conversion", "spend"])
-    t = se.table
-    # segment cells add up to the arms
-    web = t[(t["dimension"] == "channel") & (t["outcome"] == "conversion")
-            & (t["arm"] == "Mens E-Mail")]
-    assert web["n_arm"].sum() == 21307 and web["n_control"].sum() == 21306
-    # segment lift equals a direct computation
-    phone = hill[hill["channel"] == "Phone"]
-    direct = (phone.loc[phone["segment"] == "Mens E-Mail", "conversion"].mean()
-              - phone.loc[phone["segment"] == "No E-Mail", "conversion"].mean())
-    got = web.set_index("segment").loc["Phone", "lift_abs"]
-    assert got == pytest.approx(direct, rel=1e-12)
-    assert set(t["action"]) <= {"target", "avoid", "unclear"}
-    assert (t.loc[t["action"] == "target", "ci_low"] > 0).all()
-    d = se.to_dict()
-    assert "conversion__mens_e_mail__channel__phone__lift_abs" in d
-    assert "conversion__womens_e_mail__newbie__interaction_p_value" in d
-    assert all(not isinstance(v, (dict, list)) for v in d.values())
-    json.dumps(d)
-    assert len(se.recommendation) == len(se.interaction)
-    # interaction p-values are Holm-corrected over the 2 dimensions x 2 outcomes x 2 arms
-    inter = se.interaction
-    np.testing.assert_allclose(inter["p_adjusted"],
-                               multipletests(inter["p_value"], method="holm")[1], rtol=1e-12)
-    assert (inter["differs"] == (inter["p_adjusted"] < 0.05)).all()
-    assert "<table" in se._repr_html_()
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots()
-    assert se.plot("conversion", "Mens E-Mail", dimension="channel", ax=ax) is ax
-    assert [t.get_text() for t in ax.get_yticklabels()][0] == "channel: Multichannel"
-    plt.close(fig)
-
-
-# ------------------------------------------------------------------ money
-
-
-def test_roi_by_hand():
-    """1,000 contacts at 0.5 each, control 5 % vs treatment 8 % conversion, spend 100 per
-    conversion, margin 40 %: 30 incremental conversions, 3,000 incremental revenue,
-    1,200 margin, net 700, ROI 1.4, cost per incremental conversion 16.67, CLV 200 -> 6,000."""
-    df = _two_arm(1000, 50, 1000, 80)
-    df["spend"] = df["conversion"] * 100.0
-    r = campaign.measure(df, arm="arm", outcomes=["conversion", "spend"], control="control",
-                         n_boot=0)
-    money = campaign.roi(r, cost_per_contact=0.5, margin=0.4, clv=pd.Series([150.0, 250.0]))
-    row = money.table.loc["treatment"]
-    assert row["incremental_conversions"] == pytest.approx(30)
-    assert row["incremental_revenue"] == pytest.approx(3000)
-    assert row["incremental_margin"] == pytest.approx(1200)
-    assert row["net_return"] == pytest.approx(700)
-    assert row["roi"] == pytest.approx(1.4)
-    assert row["cost_per_incremental_conversion"] == pytest.approx(500 / 30)
-    assert row["incremental_clv"] == pytest.approx(6000)
-    assert row["roi_low"] < row["roi"] < row["roi_high"]
-    assert money.to_dict()["treatment__roi"] == pytest.approx(1.4)
-    with pytest.raises(ParameterError, match="margin"):
-        campaign.roi(r, cost_per_contact=0.5, margin=30)
-    with pytest.raises(ParameterError, match="cost_per_contact"):
-        campaign.roi(r, cost_per_contact=-1, margin=0.3)
-
-
-# ------------------------------------------------------------------ planning
-
-
-def test_power_anchor_3835_per_arm():
-    """ANCHORS.md (statsmodels 0.15): 10 % vs 12 %, alpha 0.05 two-sided, power 0.8:
-    Cohen's h 0.063982 and 3,835 per arm."""
-    p = campaign.plan(0.10, mde=0.02, power=0.8, alpha=0.05)
-    assert p["effect_size"] == pytest.approx(0.063982, abs=1e-6)
-    assert p["n_per_arm"] == 3835
-    assert campaign.plan(0.10, mde=0.2, relative=True)["n_per_arm"] == 3835
-    # inverse: the MDE at 3,835 per arm is two points, and the power there is 0.8
-    assert campaign.plan(0.10, n_per_arm=3835)["mde_abs"] == pytest.approx(0.02, abs=1e-5)
-    pw = campaign.plan(0.10, mde=0.02, n_per_arm=3835, power=None)["power"]
-    assert pw == pytest.approx(0.8, abs=1e-3)
-    assert campaign.plan(0.10, mde=0.02, n_per_arm=3834, power=None)["power"] < 0.8
-
-
-def test_plan_for_means_uses_t_test_power():
-    from statsmodels.stats.power import TTestIndPower
-
-    p = campaign.plan(1.0, mde=0.2, kind="mean", sd=4.0)
-    expected = math.ceil(TTestIndPower().solve_power(0.05, alpha=0.05, power=0.8))
-    assert p["n_per_arm"] == expected
-
-
-def test_holdout_is_the_smallest_that_reaches_power():
-    from statsmodels.stats.power import NormalIndPower
-
-    h = campaign.holdout(200_000, 0.10, 0.01)
-    n_hold = h["holdout"]
-    es = h["effect_size"]
-    power = lambda k: NormalIndPower().power(es, nobs1=k, alpha=0.05, ratio=(200_000 - k) / k)  # noqa: E731
-    assert power(n_hold) >= 0.8 > power(n_hold - 1)
-    assert h["feasible"] and h["contacted"] == 200_000 - n_hold
-    small = campaign.holdout(2_000, 0.10, 0.01)
-    assert not small["feasible"]
-    assert "too small" in small.notes[0]
-
-
-# ------------------------------------------------------------------ difference in differences
-
-
-def test_diff_in_diff_matches_statsmodels_and_says_weaker_evidence():
-    rng = np.random.default_rng(5)
-    units = 400
-    u = np.repeat(np.arange(units), 2)
-    treated = np.repeat(rng.integers(0, 2, units), 2)
-    post = np.tile([0, 1], units)
-    level = np.repeat(rng.normal(0, 2, units), 2)
-    y = 10 + level + 1.5 * treated + 0.7 * post + 2.0 * treated * post + rng.normal(0, 1, 2 * units)
-    df = pd.DataFrame({"customer": u, "treated": treated, "post": post, "y": y})
-    r = campaign.diff_in_diff(df, outcome="y", treated="treated", post="post", unit="customer")
-    fit = sm.OLS.from_formula("y ~ treated * post", data=df).fit(
-        cov_type="cluster", cov_kwds={"groups": df["customer"]})
-    assert r.estimate == pytest.approx(fit.params["treated:post"], rel=1e-10)
-    assert r.se == pytest.approx(fit.bse["treated:post"], rel=1e-10)
-    assert r.ci_low < 2.0 < r.ci_high
-    assert "weaker evidence" in r.title
-    assert r.to_dict()["evidence"] == "observational"
-    m = r.means
-    assert r.estimate == pytest.approx(m.loc["treated", "change"] - m.loc["comparison", "change"])
-
-
 # ------------------------------------------------------------------ bad input
 
 
 def test_missing_arm_column_named():
     with pytest.raises(DataError, match="'group'"):
-        campaign.measure(_two_arm(10, 1, 10, 2), arm="group", outcomes=["conversion"],
+        campaign.measure(two_arm(10, 1, 10, 2), arm="group", outcomes=["conversion"],
                          control="control")
 
 
 def test_missing_control_label_lists_values():
     with pytest.raises(DataError, match=r"column 'arm'.*'holdout'.*control.*treatment"):
-        campaign.measure(_two_arm(10, 1, 10, 2), arm="arm", outcomes=["conversion"],
+        campaign.measure(two_arm(10, 1, 10, 2), arm="arm", outcomes=["conversion"],
                          control="holdout")
 
 
 def test_missing_treatment_label():
     with pytest.raises(DataError, match="'email'"):
-        campaign.measure(_two_arm(10, 1, 10, 2), arm="arm", outcomes=["conversion"],
+        campaign.measure(two_arm(10, 1, 10, 2), arm="arm", outcomes=["conversion"],
                          control="control", treatments=["email"])
 
 
 def test_arm_with_no_rows():
-    df = _two_arm(10, 1, 10, 2)
+    df = two_arm(10, 1, 10, 2)
     df["arm"] = pd.Categorical(df["arm"], categories=["control", "treatment", "sms"])
     with pytest.raises(DataError, match=r"arm has no rows.*'sms'"):
         campaign.measure(df, arm="arm", outcomes=["conversion"], control="control")
 
 
 def test_non_binary_outcome_for_proportion_test():
-    df = _two_arm(10, 1, 10, 2)
+    df = two_arm(10, 1, 10, 2)
     df["conversion"] = df["conversion"] * 3
     with pytest.raises(DataError, match=r"column 'conversion'.*not binary.*3"):
         campaign.measure(df, arm="arm", outcomes=["conversion"], control="control",
@@ -482,25 +290,12 @@ def test_non_binary_outcome_for_proportion_test():
 
 
 def test_missing_outcome_values_and_columns():
-    df = _two_arm(10, 1, 10, 2).astype({"conversion": float})
+    df = two_arm(10, 1, 10, 2).astype({"conversion": float})
     df.loc[3, "conversion"] = np.nan
     with pytest.raises(DataError, match=r"column 'conversion'.*1 missing"):
         campaign.measure(df, arm="arm", outcomes=["conversion"], control="control")
     with pytest.raises(DataError, match="'revenue'"):
         campaign.measure(df, arm="arm", outcomes=["revenue"], control="control")
-
-
-@pytest.mark.parametrize("call", [
-    lambda: campaign.plan(0.1, n_per_arm=-50),
-    lambda: campaign.plan(0.1, mde=-0.01),
-    lambda: campaign.holdout(-1000, 0.1, 0.01),
-    lambda: campaign.srm_check([5000, -10]),
-    lambda: campaign.measure(_two_arm(10, 1, 10, 2), arm="arm", outcomes=["conversion"],
-                             control="control", intended_split=[0.5, -0.5]),
-])
-def test_negative_sizes_are_parameter_errors(call):
-    with pytest.raises(ParameterError, match="negative|positive"):
-        call()
 
 
 # ------------------------------------------------------------------ result object
@@ -523,38 +318,6 @@ def test_result_display_and_flat_dict(hill_result):
     ax = hill_result.plot("conversion")
     assert len(ax.get_yticklabels()) == 2
     plt.close(ax.figure)
-
-
-def test_diff_in_diff_bad_input():
-    df = pd.DataFrame({"u": [1, 1, 2, 2], "treated": [1, 1, 0, 0], "post": [0, 2, 0, 2],
-                       "y": [1.0, 2, 1, 1]})
-    with pytest.raises(DataError, match=r"column 'post'.*not 0/1"):
-        campaign.diff_in_diff(df, outcome="y", treated="treated", post="post", unit="u")
-    df["post"] = [0, 0, 0, 1]
-    with pytest.raises(DataError, match="both before and after"):
-        campaign.diff_in_diff(df, outcome="y", treated="treated", post="post", unit="u")
-
-
-def test_segment_response_for_strategy_report():
-    """Segments with missing labels get their own row; response() gives one row per segment."""
-    rng = np.random.default_rng(4)
-    n = 6000
-    df = pd.DataFrame({
-        "arm": rng.choice(["ctrl", "mail"], n),
-        "rfm": rng.choice(["Champions", "At Risk", None], n),
-    })
-    # mail works only for At Risk customers (+10 points); Champions are unaffected
-    base = 0.1 + 0.1 * ((df["arm"] == "mail") & (df["rfm"] == "At Risk"))
-    df["buy"] = (rng.random(n) < base).astype(int)
-    se = campaign.segment_effects(df, "rfm", arm="arm", outcome="buy", control="ctrl")
-    resp = se.response("rfm")
-    assert set(resp.index) == {"Champions", "At Risk", "(missing)"}
-    assert resp.loc["At Risk", "action"] == "target"
-    assert resp.loc["At Risk", "lift_abs"] == pytest.approx(0.1, abs=0.04)
-    assert bool(se.interaction.loc[0, "differs"])
-    assert "target At Risk" in se.recommendation[0]
-    with pytest.raises(ParameterError, match="'channel'"):
-        se.response("channel")
 
 
 def test_tiny_arms_do_not_crash():

@@ -18,7 +18,7 @@ import pytest
 from crmlab import config, report
 
 CHROMIUM = Path("/usr/bin/chromium")
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 SHOTS = config.ROOT / "test-output" / "browser"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]

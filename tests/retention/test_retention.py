@@ -11,7 +11,7 @@ import pytest
 from crmlab import retention
 from crmlab.errors import DataError, ParameterError
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @pytest.fixture
@@ -172,3 +172,28 @@ def test_best_customer_retention_with_rfm_segments():
     assert len(t) >= 2
     assert (t["top_customers"] > 0).all() and t["retention"].between(0, 1).all()
     assert (t["retained"] <= t["top_customers"]).all()
+
+
+def test_churn_table_as_of_is_the_cutoff_rule(toy):
+    """as_of goes through crmlab.dates.cutoff: orders strictly before it count, and as_of=""
+    means the default report date (day after the last order)."""
+    cut = retention.churn_table(toy, as_of="2011-03-15", churn_days=30)
+    assert cut.attrs["as_of"] == "2011-03-15"
+    # C's order on 2011-03-15 is on the report date itself, so it does not count yet
+    assert cut.loc["C", "last_purchase"] == pd.Timestamp("2011-02-03")
+    before = toy[toy["order_ts"] < pd.Timestamp("2011-03-15")]
+    pd.testing.assert_frame_equal(cut, retention.churn_table(before, as_of="2011-03-15", churn_days=30))
+    pd.testing.assert_frame_equal(retention.churn_table(toy, as_of=""), retention.churn_table(toy))
+    with pytest.raises(DataError, match="no transactions before"):
+        retention.churn_table(toy, as_of="2010-01-01")
+
+
+def test_best_customer_retention_defaults_to_best_segments():
+    """The default top segments are crmlab.segments.BEST_SEGMENTS, the one definition of
+    "best customers"."""
+    from crmlab import data, segments
+
+    tx = data.clean(data.load_transactions(FIXTURES / "online_retail_sample.csv.gz",
+                                           columns="online_retail")).data
+    res = retention.best_customer_retention(tx, period="Q")
+    assert res.top_segments == tuple(segments.BEST_SEGMENTS)

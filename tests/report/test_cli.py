@@ -17,7 +17,7 @@ import pytest
 
 from crmlab import cli
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 OK, BROKEN = FIXTURES / "nb_ok.ipynb", FIXTURES / "nb_broken.ipynb"
 HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
 LINES = [
@@ -62,6 +62,8 @@ def test_params_lists_names_types_defaults_and_help(capsys):
     (["render", OK, "-p", "show_pii", "true"], ["--show-pii"]),
     (["render", "no-such-notebook"], ["no-such-notebook", "notebook not found"]),
     (["render", OK, "--as-of", "yesterday"], ["'yesterday'", "YYYY-MM-DD"]),
+    (["render", FIXTURES / "nb_noparams.ipynb", "--as-of", "2011-09-01"],
+     ["nb_noparams does not declare an as_of parameter", "declare as_of"]),
     (["render", "--all", "-p", "n", "1"], ["single notebook"]),
     (["params", "no-such-notebook"], ["notebook not found"]),
 ])

@@ -1,0 +1,53 @@
+"""Campaign measurement: judge every campaign against a control group, and by customer type.
+
+From planning to readout, one module per step:
+
+* :mod:`~crmlab.campaign.design`: :func:`plan` and :func:`holdout` size a test before it runs
+  (sample size per arm, minimum detectable effect, power, how large the no-contact holdout
+  must be); :func:`srm_check` tests the arm sizes against the intended split;
+* :mod:`~crmlab.campaign.readout`: :func:`measure` reads out a randomised test: sample-ratio
+  check first, then per arm and outcome the rate or mean, absolute and relative lift with
+  confidence intervals, a two-proportion z-test (binary outcomes) or Welch's t-test (amounts),
+  multiple-testing corrected p-values and, with a pre-period covariate, CUPED variance
+  reduction; :mod:`~crmlab.campaign.moments` holds the sufficient statistics and tests;
+* :mod:`~crmlab.campaign.segments`: :func:`segment_effects` splits the lift by customer type
+  (RFM segment, new vs existing, channel) with a test of whether the effect really differs, so
+  the report can say whom to target;
+* :mod:`~crmlab.campaign.money`: :func:`roi` turns lifts into money: incremental conversions
+  and revenue, cost, margin, ROI and lifetime value;
+* :mod:`~crmlab.campaign.did`: :func:`diff_in_diff` estimates the effect of a campaign that
+  was *not* randomised, clearly labelled as weaker evidence;
+* :mod:`~crmlab.campaign.narrative`: :func:`recommend` and every sentence of the read-out;
+* :mod:`~crmlab.campaign.io`: :func:`load_experiment`, :func:`slug` and the input checks;
+* :mod:`~crmlab.campaign.memo`: the steps of the campaign notebook beyond one call.
+
+A new test statistic goes into ``moments``; a new kind of read-out into its own module,
+re-exported here.
+"""
+
+from crmlab.campaign.design import PlanResult, SampleRatioMismatchWarning, holdout, plan, srm_check
+from crmlab.campaign.did import DiDResult, diff_in_diff
+from crmlab.campaign.io import load_experiment, slug
+from crmlab.campaign.money import ROIResult, roi
+from crmlab.campaign.narrative import recommend
+from crmlab.campaign.readout import MeasureResult, measure
+from crmlab.campaign.segments import SegmentEffectsResult, segment_effects
+
+__all__ = [
+    "DiDResult",
+    "MeasureResult",
+    "PlanResult",
+    "ROIResult",
+    "SampleRatioMismatchWarning",
+    "SegmentEffectsResult",
+    "diff_in_diff",
+    "holdout",
+    "load_experiment",
+    "measure",
+    "plan",
+    "recommend",
+    "roi",
+    "segment_effects",
+    "slug",
+    "srm_check",
+]

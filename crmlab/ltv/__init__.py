@@ -1,0 +1,74 @@
+"""Customer lifetime value: buy-till-you-die models, spend model, CLV and holdout checks.
+
+The job: from a transaction log, say how many purchases each customer will make over a
+horizon, whether they are still "alive", what they will spend and what they are worth, and
+check those predictions on a holdout period before anyone acts on them.
+
+Workflow::
+
+    from crmlab import ltv
+    cal = ltv.calibration_holdout(tx, calibration_end="2011-09-01", unit="W")
+    model = ltv.BGNBD().fit(cal)              # also ltv.ParetoNBD, ltv.MBGNBD
+    check = ltv.holdout_check(model, cal)     # predicted vs actual repeat purchases
+    s = ltv.summary(tx, unit="W")
+    spend = ltv.GammaGamma().fit(s)
+    value = ltv.clv(model.fit(s), spend, s, horizon_months=12, margin=0.3)
+
+Models (the papers' likelihoods, implemented here in vectorised numpy/scipy):
+
+- BG/NBD: Fader, Hardie & Lee (2005), "Counting your customers the easy way: an alternative
+  to the Pareto/NBD model", Marketing Science 24(2).
+- Pareto/NBD: Schmittlein, Morrison & Colombo (1987), Management Science 33(1); likelihood
+  and expectations as derived in Fader & Hardie (2005), "A note on deriving the Pareto/NBD
+  model and related expressions".
+- MBG/NBD: Batislam, Denizel & Filiztekin (2007), "Empirical validation and comparison of
+  models for customer base analysis", IJRM 24(3).
+- Gamma-Gamma spend: Fader, Hardie & Lee (2005), "RFM and CLV: using iso-value curves for
+  customer base analysis", JMR 42(4), and Hardie's note 025.
+
+Why not lifetimes' own fitters: they rescale time (so the reported log-likelihood is not the
+papers'), fit one row per customer (a million customers cost a million rows), and fail
+quietly (Pareto/NBD without standard errors). Here every model fits on the distinct
+(frequency, recency, T) rows with weights, reports the papers' log-likelihood, standard
+errors from the observed information, AIC/BIC, and warns when a fit does not converge.
+lifetimes stays the reference the tests compare against (:meth:`PurchaseModel.to_lifetimes`);
+it is a test-only dependency.
+
+Layout: ``summaries`` (summary, calibration_holdout, aggregate), ``base`` (fitter machinery,
+:class:`FitResult`, the abstract :class:`PurchaseModel` a new model subclasses), one module
+per model (``bgnbd``, ``mbgnbd``, ``pareto_nbd``, ``gamma_gamma``), ``clv`` (CLV and the
+at-risk rule), ``validation`` (holdout checks, model choice), ``datasets`` (CDNOW).
+"""
+
+from crmlab.ltv.base import FitResult, PurchaseModel
+from crmlab.ltv.bgnbd import BGNBD
+from crmlab.ltv.clv import CLVResult, at_risk_summary, clv, high_value_at_risk
+from crmlab.ltv.datasets import cdnow_master_path, load_cdnow_master
+from crmlab.ltv.gamma_gamma import GammaGamma
+from crmlab.ltv.mbgnbd import MBGNBD
+from crmlab.ltv.pareto_nbd import ParetoNBD
+from crmlab.ltv.summaries import UNITS, aggregate, calibration_holdout, summary
+from crmlab.ltv.validation import ComparisonResult, HoldoutResult, compare_models, holdout_check
+
+__all__ = [
+    "UNITS",
+    "summary",
+    "calibration_holdout",
+    "aggregate",
+    "PurchaseModel",
+    "BGNBD",
+    "ParetoNBD",
+    "MBGNBD",
+    "GammaGamma",
+    "clv",
+    "holdout_check",
+    "compare_models",
+    "high_value_at_risk",
+    "at_risk_summary",
+    "load_cdnow_master",
+    "cdnow_master_path",
+    "FitResult",
+    "CLVResult",
+    "HoldoutResult",
+    "ComparisonResult",
+]

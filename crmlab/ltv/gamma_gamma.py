@@ -1,0 +1,150 @@
+"""Gamma-Gamma model of spend per transaction (Fader, Hardie & Lee 2005, "RFM and CLV: using
+iso-value curves for customer base analysis", JMR 42(4); Hardie's note 025)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from crmlab.errors import DataError
+from crmlab.ltv.base import _Fitter, _gl, _summary_suffix
+from crmlab.ltv.summaries import aggregate
+
+__all__ = ["GammaGamma"]
+
+
+class GammaGamma(_Fitter):
+    """Gamma-Gamma model of spend per transaction (Fader, Hardie & Lee 2005, JMR; Hardie
+    note 025): spend per transaction ~ Gamma(p, nu), nu ~ Gamma(q, gamma). Fitted on repeat
+    buyers (frequency > 0) with their mean repeat spend. Assumes spend independent of
+    purchase frequency: check ``spend_frequency_correlation_`` (should be near 0).
+    CDNOW (946 repeat buyers): p=6.25, q=3.74, gamma=15.44, log-likelihood -4055.92.
+
+    Parameters
+    ----------
+    penalizer : float, default 0
+        L2 penalty on the parameters.
+    aggregate : bool, default True
+        Fit on distinct (frequency, monetary value) rows with counts as weights.
+    max_iter : int, default 1000
+        Optimiser iterations.
+    """
+
+    _names = ("p", "q", "gamma")
+    _label = "Gamma-Gamma"
+
+    def fit(self, data: pd.DataFrame | None = None, *, frequency: Any = None, monetary_value: Any = None,
+            weights: Any = None) -> GammaGamma:
+        """Fit on a summary table; customers without a repeat purchase are left out, as the
+        model requires.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame, optional
+            A :func:`~crmlab.ltv.summary` table with ``monetary_value`` (or the ``_cal``
+            columns of a calibration/holdout table).
+        frequency, monetary_value : array-like, optional
+            The arrays, instead of ``data``.
+        weights : array-like, optional
+            Customers each row stands for (also read from a ``weights`` column).
+
+        Returns
+        -------
+        GammaGamma
+            ``self``, with ``params_``, ``covariance_``, ``log_likelihood_``, ``converged_``,
+            ``result_`` and ``spend_frequency_correlation_``.
+        """
+        if data is not None:
+            sfx = _summary_suffix(data)
+            for c in ("frequency", "monetary_value"):
+                if c + sfx not in data.columns:
+                    raise DataError("summary column missing", column=c + sfx,
+                                    fix="build the table with ltv.summary(..., amount_col='amount')")
+            frequency, monetary_value = data["frequency" + sfx], data["monetary_value" + sfx]
+            if weights is None and "weights" in data.columns:
+                weights = data["weights"]
+        x = np.asarray(frequency, dtype=float)
+        m = np.asarray(monetary_value, dtype=float)
+        w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
+        keep = (x > 0) & np.isfinite(m)
+        bad = keep & (m <= 0)
+        if bad.any():
+            warnings.warn(
+                f"Gamma-Gamma: {int(bad.sum())} repeat buyers with zero or negative mean spend left "
+                "out of the spend fit (the model needs positive spend); clean returns and free "
+                "orders first if that is not expected",
+                UserWarning, stacklevel=2,
+            )
+            keep &= ~bad
+        x, m, w = x[keep], m[keep], w[keep]
+        if len(x) < 3:
+            raise DataError("fewer than 3 repeat buyers: the spend model cannot be fitted",
+                            fix="use a longer calibration period")
+        self.spend_frequency_correlation_ = float(np.corrcoef(x, m)[0, 1])
+        if self.aggregate:
+            (x, m), _, inv = aggregate(x, m)
+            w = np.bincount(inv, weights=w)
+        self.unit_ = data.attrs.get("unit") if data is not None else None
+        self._optimise((x, m), w, np.zeros(3))
+        return self
+
+    def _loglik_rows(self, prm, x, m):
+        p, q, g = prm
+        px = p * x
+        return (_gl(px + q) - _gl(px) - _gl(q) + q * np.log(g) + (px - 1) * np.log(m)
+                + px * np.log(x) - (px + q) * np.log(g + m * x))
+
+    def _grad_rows(self, prm, x, m):
+        p, q, g = prm
+        px = p * x
+        dg = special.digamma
+        out = np.empty((len(np.atleast_1d(x)), 3))
+        out[:, 0] = x * (dg(px + q) - dg(px) + np.log(m) + np.log(x) - np.log(g + m * x))
+        out[:, 1] = dg(px + q) - dg(q) + np.log(g) - np.log(g + m * x)
+        out[:, 2] = q / g - (px + q) / (g + m * x)
+        return out
+
+    def expected_spend(self, data: pd.DataFrame | None = None, *, frequency: Any = None,
+                       monetary_value: Any = None, params: Any = None) -> np.ndarray:
+        """Expected spend per future transaction, shrunk from each customer's mean toward the
+        population mean (p*gamma/(q-1)); the population mean for customers without repeats.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame, optional
+            Summary table with frequency and monetary_value (or their ``_cal`` columns).
+        frequency, monetary_value : array-like, optional
+            The arrays, instead of ``data``.
+        params : array-like, optional
+            Parameters (p, q, gamma) to use instead of the fitted ones (for draws).
+
+        Returns
+        -------
+        numpy.ndarray
+        """
+        self._check_fitted()
+        if data is not None:
+            sfx = _summary_suffix(data)
+            frequency, monetary_value = data["frequency" + sfx], data["monetary_value" + sfx]
+        x = np.asarray(frequency, dtype=float)
+        m = np.asarray(monetary_value, dtype=float)
+        p, q, g = self.params_.to_numpy() if params is None else params
+        return (p * (g + x * m)) / (p * x + q - 1)
+
+    def to_lifetimes(self):
+        """lifetimes' ``GammaGammaFitter`` with these parameters (needs the ``dev`` extra).
+
+        Returns
+        -------
+        lifetimes.GammaGammaFitter
+        """
+        import lifetimes
+
+        self._check_fitted()
+        f = lifetimes.GammaGammaFitter()
+        f.params_ = pd.Series(self.params_.to_numpy(), index=["p", "q", "v"])
+        return f

@@ -1,0 +1,252 @@
+"""Rendering several notebooks: batch files, ``--all`` and dated runs with a manifest.
+
+Every job of a batch is checked before the first kernel starts, so a typo in a batch file
+renders nothing; a notebook that fails does not stop the others.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from crmlab import config
+from crmlab.errors import RenderError
+from crmlab.report.layout import (
+    RUNS_DIR, discover_notebooks, now, output_parent, output_root as _root, report_key,
+)
+from crmlab.report.parameters import check_as_of
+from crmlab.report.render import Job, RenderResult, execute, prepare
+from crmlab.report.runs import write_index, write_manifest
+
+
+@dataclass
+class BatchResult:
+    """What :func:`render_batch` produced.
+
+    Parameters
+    ----------
+    results : list of RenderResult
+        One per job, in the order of the batch.
+    index : Path
+        The rebuilt ``index.html``.
+    manifest : Path or None
+        ``manifest.json`` of the dated run, if the batch was one.
+    """
+
+    results: list[RenderResult]
+    index: Path
+    manifest: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether every notebook rendered without error."""
+        return all(r.ok for r in self.results)
+
+    @property
+    def failed(self) -> list[RenderResult]:
+        """The results of the notebooks that failed."""
+        return [r for r in self.results if not r.ok]
+
+
+def load_batch_config(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
+    """Read a batch file: a YAML list of notebooks with parameter sets.
+
+    Each entry is a notebook name/path, or a mapping ``{notebook: ..., parameters: {...}}``;
+    the list may also sit under a top-level ``reports:`` key. Notebook paths are tried as
+    given, then relative to the batch file, then in ``notebooks/``::
+
+        - 01-customer-analysis
+        - notebook: 02-market-basket
+          parameters: {min_support: 0.02}
+
+    Parameters
+    ----------
+    path : str or Path
+        The batch file.
+
+    Returns
+    -------
+    list of (str, dict)
+        Notebook and parameters per entry, in order.
+
+    Raises
+    ------
+    RenderError
+        A missing file, invalid YAML or a malformed entry.
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise RenderError("batch file not found", file=path,
+                          expected="a YAML list of {notebook:, parameters:} entries")
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise RenderError(f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path,
+                          row=None if mark is None else mark.line + 1) from None
+    if isinstance(doc, dict) and "reports" in doc:
+        doc = doc["reports"]
+    if not isinstance(doc, list) or not doc:
+        raise RenderError("batch file must hold a non-empty list of notebooks", file=path,
+                          expected="- notebook: 01-customer-analysis\\n  parameters: {...}")
+    return [_batch_entry(path, i, entry) for i, entry in enumerate(doc, start=1)]
+
+
+def _batch_entry(path: Path, i: int, entry: Any) -> tuple[str, dict[str, Any]]:
+    if isinstance(entry, str):
+        return entry, {}
+    if not isinstance(entry, dict) or "notebook" not in entry:
+        raise RenderError(f"entry {i} has no 'notebook'", file=path, value=entry,
+                          expected="a name or {notebook: ..., parameters: {...}}")
+    unknown = set(entry) - {"notebook", "parameters"}
+    params = entry.get("parameters") or {}
+    if unknown or not isinstance(params, dict):
+        raise RenderError(f"entry {i} ({entry['notebook']}) is malformed", file=path,
+                          value=sorted(unknown) or params,
+                          expected="keys notebook and parameters (a mapping)")
+    return str(entry["notebook"]), dict(params)
+
+
+def _specs(notebooks: Iterable[Any] | None, config_file: str | Path | None, all_notebooks: bool,
+           notebooks_dir: str | Path | None) -> list[tuple[Any, dict[str, Any], Path | None]]:
+    """(notebook, parameters, folder to look in) for every job of the batch, in order."""
+    specs: list[tuple[Any, dict[str, Any], Path | None]] = []
+    for item in notebooks or []:
+        if isinstance(item, (str, Path)):
+            specs.append((item, {}, None))
+        else:
+            nb, params = item
+            specs.append((nb, dict(params or {}), None))
+    if config_file is not None:
+        base = Path(config_file).parent
+        specs.extend((nb, params, base) for nb, params in load_batch_config(config_file))
+    if all_notebooks:
+        found = discover_notebooks(notebooks_dir)
+        if not found:
+            where = Path(notebooks_dir) if notebooks_dir is not None else config.NOTEBOOKS_DIR
+            raise RenderError("no notebooks to render", file=where,
+                              expected="files named NN-topic.ipynb")
+        specs.extend((p, {}, None) for p in found)
+    if not specs:
+        raise RenderError("nothing to render",
+                          fix="name a notebook, or use --all or --config FILE")
+    return specs
+
+
+def _refuse_duplicates(prepared: list[Job], root: Path, as_of: str | None) -> None:
+    seen: dict[Path, Path] = {}
+    for job in prepared:
+        where = output_parent(root, job.name, as_of) / report_key(job.given)
+        if where in seen:
+            raise RenderError(
+                f"{job.name} with the same parameters is listed twice in the batch",
+                file=job.notebook, value=report_key(job.given),
+                fix="remove the duplicate (or rename one of two notebooks with the same name)")
+        seen[where] = job.notebook
+
+
+def _echo_line(result: RenderResult) -> str:
+    line = f"{result.status:6s} {result.name:32s} {result.html}  ({result.seconds:.1f} s)"
+    if result.error:
+        line += f"\n       {result.error}"
+    return line
+
+
+def _run_jobs(prepared: list[Job], root: Path, *, as_of: str | None, timeout: float | None,
+              jobs: int, progress: bool, echo: Callable[[str], Any] | None) -> list[RenderResult]:
+    """Execute the jobs, ``jobs`` at a time; results in the order of ``prepared``."""
+    from tqdm.auto import tqdm
+
+    results: list[RenderResult | None] = [None] * len(prepared)
+    bar = tqdm(total=len(prepared), desc="rendering", unit="notebook", file=sys.stderr,
+               disable=not progress, leave=False)
+
+    def done(i: int, result: RenderResult) -> None:
+        results[i] = result
+        if echo is not None:
+            echo(_echo_line(result))
+        bar.update(1)
+
+    kwargs = {"as_of": as_of, "timeout": timeout}
+    try:
+        if jobs > 1 and len(prepared) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            # each worker is a fresh process: kernels and stderr redirection stay apart
+            with ProcessPoolExecutor(max_workers=min(jobs, len(prepared)),
+                                     mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = {pool.submit(execute, job, root, **kwargs): i
+                           for i, job in enumerate(prepared)}
+                for future in as_completed(futures):
+                    done(futures[future], future.result())
+        else:
+            for i, job in enumerate(prepared):
+                bar.set_postfix_str(job.name)
+                done(i, execute(job, root, **kwargs))
+    finally:
+        bar.close()
+    return [r for r in results if r is not None]
+
+
+def render_batch(notebooks: Iterable[Any] | None = None, *, config_file: str | Path | None = None,
+                 all_notebooks: bool = False, notebooks_dir: str | Path | None = None,
+                 output_root: str | Path | None = None, show_pii: bool = False,
+                 as_of: str | None = None, timeout: float | None = None,
+                 jobs: int = 1, progress: bool = True,
+                 echo: Callable[[str], Any] | None = None) -> BatchResult:
+    """Render several notebooks; a failing one does not stop the others.
+
+    Every job is validated before the first kernel starts, so a typo in a batch file
+    renders nothing.
+
+    Parameters
+    ----------
+    notebooks : iterable, optional
+        Notebooks (names or paths) or ``(notebook, parameters)`` pairs.
+    config_file : str or Path, optional
+        A batch YAML file (:func:`load_batch_config`), added after ``notebooks``.
+    all_notebooks : bool
+        Add every ``notebooks/NN-*.ipynb`` (not ``exploratory/``).
+    notebooks_dir : str or Path, optional
+        Where ``all_notebooks`` and bare names look (default ``notebooks/``).
+    output_root, show_pii, as_of, timeout
+        As for :func:`crmlab.report.render`. With ``as_of`` the batch is a dated run:
+        reports go to ``runs/<as_of>/`` and ``manifest.json`` records parameters, input
+        checksums, package versions, git commit, times and status; a notebook that does not
+        declare ``as_of`` (and does not say it reads no dated data) refuses the whole batch.
+    jobs : int
+        Notebooks rendered at the same time (separate processes); 1 renders in order.
+    progress : bool
+        Show a tqdm bar over the batch on stderr.
+    echo : callable, optional
+        Given one line per finished notebook (status and report path).
+
+    Returns
+    -------
+    BatchResult
+        ``ok`` is False if any notebook failed.
+
+    Raises
+    ------
+    ParameterError, RenderError
+        Bad input in any job, before anything runs.
+    """
+    as_of = check_as_of(as_of)
+    specs = _specs(notebooks, config_file, all_notebooks, notebooks_dir)
+    prepared = [prepare(nb, params, show_pii=show_pii, as_of=as_of, base=base,
+                        notebooks_dir=notebooks_dir) for nb, params, base in specs]
+    root = _root(output_root)
+    started = now()
+    _refuse_duplicates(prepared, root, as_of)
+    results = _run_jobs(prepared, root, as_of=as_of, timeout=timeout, jobs=jobs,
+                        progress=progress, echo=echo)
+    manifest = None
+    if as_of:
+        manifest = write_manifest(root / RUNS_DIR / as_of, results, started=started,
+                                  finished=now(), config_file=config_file)
+    return BatchResult(results, write_index(root), manifest)

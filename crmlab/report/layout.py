@@ -1,0 +1,233 @@
+"""Where reports live: the output tree, report keys and the notebooks to render.
+
+Layout under the output root (``crmlab.config.reports_dir()``)::
+
+    <notebook>/<key>/              ad-hoc render; <key> is "default" or "name=value,name=value"
+        report.html                code hidden, figures embedded, data text escaped
+        notebook.ipynb             the executed notebook
+        params.yaml                every parameter value the run used (defaults included)
+        metrics.json               headline numbers from publish_metrics()
+        report.json                status, times, error, failing cell, provenance
+        tables/<name>.parquet      tables from publish_tables()
+        kernel.log                 the kernel's stderr
+    <notebook>/<key>.failed/       the latest failed run of that key (the good one stays)
+    runs/<YYYY-MM-DD>/             a dated run (``--as-of``), same layout inside, plus
+        manifest.json              parameters, input checksums, versions, git commit, times,
+                                   status per notebook
+    index.html                     every report with status and date; runs listed by date
+
+A report directory is written in a hidden temporary directory beside its final place and
+moved there only when the run succeeded (:func:`swap_into_place`), so a failed or
+half-written run never replaces the last good report.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, Mapping
+
+from crmlab import config
+from crmlab.errors import RenderError
+
+#: Notebooks that ``--all`` renders: ``NN-topic.ipynb`` directly in the notebooks directory.
+NOTEBOOK_PATTERN = re.compile(r"^\d\d-[^/]*\.ipynb$")
+#: Folder of the dated runs under the output root.
+RUNS_DIR = "runs"
+#: Added to a report key for the latest failed run of that key.
+FAILED_SUFFIX = ".failed"
+#: Report key of a run with every parameter at its default.
+DEFAULT_KEY = "default"
+
+
+def to_jsonable(value: Any) -> Any:
+    """``crmlab.results.to_jsonable``, imported on first use.
+
+    It pulls in pandas, which ``crmlab params`` and the refusal of bad input do not need.
+
+    Parameters
+    ----------
+    value : Any
+        A value from a notebook or a parameter set.
+
+    Returns
+    -------
+    Any
+        The value with numpy/pandas scalars and containers turned into plain JSON types.
+    """
+    from crmlab.results import to_jsonable as convert
+
+    return convert(value)
+
+
+def now() -> str:
+    """The current time (UTC) as an ISO string to the second.
+
+    Returns
+    -------
+    str
+    """
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def output_root(output_root: str | Path | None) -> Path:
+    """The reports directory: ``output_root`` or ``crmlab.config.reports_dir()``.
+
+    Parameters
+    ----------
+    output_root : str, Path or None
+
+    Returns
+    -------
+    Path
+    """
+    return Path(output_root) if output_root is not None else config.reports_dir()
+
+
+def output_parent(root: Path, name: str, as_of: str | None) -> Path:
+    """The folder holding the report keys of notebook ``name``, in a dated run or not.
+
+    Parameters
+    ----------
+    root : Path
+        The output root.
+    name : str
+        The notebook's stem.
+    as_of : str or None
+        The run date of a dated run.
+
+    Returns
+    -------
+    Path
+        ``root/runs/<as_of>/<name>`` or ``root/<name>``.
+    """
+    return (root / RUNS_DIR / as_of / name) if as_of else (root / name)
+
+
+def swap_into_place(tmp: Path, final: Path) -> None:
+    """Replace ``final`` by ``tmp`` with renames only (never a half-written ``final``).
+
+    Parameters
+    ----------
+    tmp : Path
+        The complete, freshly written directory.
+    final : Path
+        Where it belongs; an existing directory there is replaced.
+    """
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+        final.rename(old)
+        tmp.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(final)
+
+
+def discover_notebooks(notebooks_dir: str | Path | None = None) -> list[Path]:
+    """The notebooks ``render --all`` renders: ``NN-*.ipynb`` (not ``exploratory/``), sorted.
+
+    Parameters
+    ----------
+    notebooks_dir : str, Path or None
+        Where to look (default ``crmlab.config.NOTEBOOKS_DIR``).
+
+    Returns
+    -------
+    list of Path
+    """
+    root = Path(notebooks_dir) if notebooks_dir is not None else config.NOTEBOOKS_DIR
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_file() and NOTEBOOK_PATTERN.match(p.name))
+
+
+def resolve_notebook(notebook: str | Path, *, base: str | Path | None = None,
+                     notebooks_dir: str | Path | None = None) -> Path:
+    """The notebook file for a name or path.
+
+    Tries ``notebook`` as given, then relative to ``base`` (e.g. a batch file's folder),
+    then inside the notebooks directory, each with and without an added ``.ipynb``.
+
+    Parameters
+    ----------
+    notebook : str or Path
+        A path, or a name such as ``01-customer-analysis``.
+    base : str, Path or None
+        A folder tried after the working directory.
+    notebooks_dir : str, Path or None
+        The notebooks directory (default ``crmlab.config.NOTEBOOKS_DIR``).
+
+    Returns
+    -------
+    Path
+        The absolute path of the notebook.
+
+    Raises
+    ------
+    RenderError
+        No such notebook; the message lists the notebooks of the notebooks directory.
+    """
+    raw = Path(notebook)
+    names = [raw] if raw.suffix == ".ipynb" else [raw.with_name(raw.name + ".ipynb"), raw]
+    roots: list[Path | None] = [None]
+    if base is not None:
+        roots.append(Path(base))
+    nb_dir = Path(notebooks_dir) if notebooks_dir is not None else config.NOTEBOOKS_DIR
+    roots.append(nb_dir)
+    for root in roots:
+        for name in names:
+            path = name if root is None or name.is_absolute() else root / name
+            if path.is_file() and path.suffix == ".ipynb":
+                return path.resolve()
+    known = ", ".join(p.stem for p in discover_notebooks(nb_dir)) or "none"
+    raise RenderError(
+        "notebook not found", file=notebook,
+        expected=f"a .ipynb path or a notebook of {nb_dir.name}/ ({known})",
+    )
+
+
+def report_key(parameters: Mapping[str, Any] | None) -> str:
+    """Directory name for a parameter set: ``default`` or ``a=1,b=x`` (sorted, path-safe).
+
+    Values are made safe for file names (a path keeps its file name only). When that loses
+    anything (a path, a character outside ``A-Z a-z 0-9 . _ + -``) or the key is long, a
+    hash of the full parameter set is added, so two parameter sets never share a key.
+
+    Parameters
+    ----------
+    parameters : mapping or None
+        The parameters that differ from the notebook's defaults.
+
+    Returns
+    -------
+    str
+        At most 100 characters.
+    """
+    if not parameters:
+        return DEFAULT_KEY
+    parts, lossy = [], False
+    for name in sorted(parameters):
+        value = parameters[name]
+        if isinstance(value, str):
+            raw = value
+        elif value is None or isinstance(value, (bool, int, float)):
+            raw = str(value)
+        else:
+            raw = json.dumps(to_jsonable(value), sort_keys=True)
+        text = raw
+        if isinstance(value, str) and ("/" in text or "\\" in text):
+            text = re.split(r"[\\/]", text.rstrip("/\\"))[-1]
+        text = re.sub(r"[^A-Za-z0-9._+-]+", "-", text) or "_"
+        lossy = lossy or text != raw or value is None  # None and 'None' differ
+        parts.append(f"{name}={text}")
+    key = ",".join(parts)
+    if len(key) > 100 or lossy:
+        exact = json.dumps(to_jsonable(dict(parameters)), sort_keys=True, default=str)
+        digest = hashlib.sha256(exact.encode()).hexdigest()[:8]
+        key = f"{key[:90]},{digest}"
+    return key

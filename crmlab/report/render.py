@@ -1,0 +1,400 @@
+"""Rendering one notebook into its report directory (papermill lives here and only here).
+
+:func:`render` checks the parameters before any kernel starts, executes the notebook with
+papermill in the notebook's folder, and writes the report directory (see
+:mod:`crmlab.report.layout`) in a hidden temporary folder that replaces the last report of
+the same parameters only once it is complete. A failed run goes to ``<key>.failed/`` beside
+the last good report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from crmlab.errors import ParameterError, RenderError
+from crmlab.report.channel import TABLES_ENV, collect_metrics
+from crmlab.report.html import failing_cell, notebook_to_html
+from crmlab.report.layout import (
+    FAILED_SUFFIX, RUNS_DIR, now, output_parent, output_root as _root, report_key,
+    resolve_notebook, swap_into_place, to_jsonable,
+)
+from crmlab.report.parameters import (
+    AS_OF, SHOW_PII, Parameter, check_as_of, check_parameters, check_report_date,
+    notebook_parameters,
+)
+from crmlab.report.runs import provenance, write_index, write_manifest
+
+
+@dataclass
+class RenderResult:
+    """What :func:`render` produced for one notebook.
+
+    Parameters
+    ----------
+    notebook : Path
+        The source notebook.
+    name : str
+        Its stem (``01-customer-analysis``).
+    parameters : dict
+        The parameters given (coerced), which name the report directory.
+    values : dict
+        Every parameter value the run used (defaults included), as in ``params.yaml``.
+    status : str
+        ``"ok"`` or ``"failed"``.
+    path : Path
+        The report directory (``<key>/`` or, for a failure, ``<key>.failed/``).
+    metrics : dict
+        Headline numbers (``metrics.json``).
+    error : str or None
+        One line saying what failed.
+    failed_cell : int or None
+        Index of the failing cell in the executed notebook.
+    started, finished : str
+        ISO times (UTC).
+    seconds : float
+        Wall time.
+    as_of : str or None
+        The run date when rendered as part of a dated run.
+    show_pii : bool
+        Whether the report shows raw customer identifiers.
+    """
+
+    notebook: Path
+    name: str
+    parameters: dict[str, Any]
+    values: dict[str, Any]
+    status: str
+    path: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    failed_cell: int | None = None
+    started: str = ""
+    finished: str = ""
+    seconds: float = 0.0
+    as_of: str | None = None
+    show_pii: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Whether the notebook ran without error."""
+        return self.status == "ok"
+
+    @property
+    def html(self) -> Path:
+        """The report page, ``<path>/report.html``."""
+        return self.path / "report.html"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as ``report.json`` and run manifests record it.
+
+        Returns
+        -------
+        dict
+        """
+        return {
+            "notebook": self.name, "source": str(self.notebook), "status": self.status,
+            "parameters": to_jsonable(self.parameters), "values": to_jsonable(self.values),
+            "key": report_key(self.parameters), "error": self.error,
+            "failed_cell": self.failed_cell, "started": self.started,
+            "finished": self.finished, "seconds": round(self.seconds, 3), "as_of": self.as_of,
+            "show_pii": self.show_pii,
+        }
+
+
+@dataclass
+class Job:
+    """One notebook to render, checked: what :func:`prepare` returns.
+
+    Parameters
+    ----------
+    notebook : Path
+        The notebook file.
+    name : str
+        Its stem.
+    declared : dict of str to Parameter
+        What its parameters cell declares.
+    given : dict
+        The coerced parameters that differ from the defaults: they name the report directory.
+    run_params : dict
+        What papermill injects (``given``, defaults given explicitly, ``as_of``).
+    """
+
+    notebook: Path
+    name: str
+    declared: dict[str, Parameter]
+    given: dict[str, Any]
+    run_params: dict[str, Any]
+
+
+def _absolute_paths(given: dict[str, Any]) -> dict[str, Any]:
+    """The kernel runs in the notebook's folder: a file named relative to where the user
+    stands is passed (and recorded) as an absolute path."""
+    out = dict(given)
+    for key, value in given.items():
+        if isinstance(value, str) and value and len(value) < 4096 and "\n" not in value:
+            candidate = Path(value).expanduser()
+            if not candidate.is_absolute() and candidate.exists():
+                out[key] = str(candidate.resolve())
+    return out
+
+
+def prepare(notebook: str | Path, parameters: Mapping[str, Any] | None, *, show_pii: bool,
+            as_of: str | None, base: str | Path | None = None,
+            notebooks_dir: str | Path | None = None) -> Job:
+    """Resolve and validate one notebook to render; raises before any kernel starts.
+
+    Parameters
+    ----------
+    notebook : str or Path
+        Path or name of the notebook.
+    parameters : mapping or None
+        Values for its parameters cell (strings are coerced).
+    show_pii : bool
+        Pass ``show_pii=True`` to a notebook that declares it.
+    as_of : str or None
+        The checked run date (:func:`crmlab.report.check_as_of`) of a dated render.
+    base, notebooks_dir : str, Path or None
+        Where a bare notebook name is looked up (see :func:`crmlab.report.resolve_notebook`).
+
+    Returns
+    -------
+    Job
+
+    Raises
+    ------
+    ParameterError
+        A bad parameter, ``show_pii`` given as a parameter, ``as_of`` given twice, or a
+        dated render of a notebook that does not declare ``as_of``.
+    RenderError
+        No such notebook, or an unreadable one.
+    """
+    path = resolve_notebook(notebook, base=base, notebooks_dir=notebooks_dir)
+    declared = notebook_parameters(path)
+    parameters = dict(parameters or {})
+    if SHOW_PII in parameters:
+        raise ParameterError(
+            f"{SHOW_PII} cannot be set as a parameter ({path.stem})",
+            fix="reports pseudonymise customer IDs unless rendered with --show-pii "
+                "(render(..., show_pii=True))",
+        )
+    if as_of is not None and AS_OF in parameters:
+        raise ParameterError(f"{AS_OF} given twice ({path.stem}): as a parameter and as --as-of",
+                             fix="use --as-of DATE alone for a dated run")
+    check_report_date(path, declared, as_of)
+    given = check_parameters(path, parameters, declared=declared)
+    if show_pii and SHOW_PII in declared:
+        given[SHOW_PII] = True
+    given = _absolute_paths(given)
+    run_params = dict(given)
+    if as_of is not None and AS_OF in declared:
+        run_params[AS_OF] = as_of
+    # a parameter equal to its default names the same report as the default
+    given = {k: v for k, v in given.items() if not (k in declared and v == declared[k].default
+                                                    and type(v) is type(declared[k].default))}
+    return Job(path, path.stem, declared, given, run_params)
+
+
+def _write_yaml(path: Path, data: Mapping[str, Any]) -> None:
+    import yaml
+
+    path.write_text(yaml.safe_dump(to_jsonable(dict(data)), sort_keys=False,
+                                   allow_unicode=True))
+
+
+@contextlib.contextmanager
+def _environ(name: str, value: str):
+    """Set an environment variable for the kernel about to start (it inherits ours)."""
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+@contextlib.contextmanager
+def _kernel_stderr_to(path: Path):
+    """Send what the kernel process writes to stderr (start-up chatter) into ``path``.
+
+    The kernel inherits file descriptor 2; pointing it at a log file while the kernel runs
+    keeps ``make report`` output to one line per notebook and keeps crash messages with the
+    report (``kernel.log``).
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all
+        yield
+        return
+    try:
+        with open(path, "ab") as log:
+            os.dup2(log.fileno(), 2)
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def execute(job: Job, root: Path, *, as_of: str | None, timeout: float | None) -> RenderResult:
+    """Run one prepared notebook and move its report directory into place.
+
+    Parameters
+    ----------
+    job : Job
+        From :func:`prepare`.
+    root : Path
+        The output root.
+    as_of : str or None
+        The run date of a dated run (the report goes under ``runs/<as_of>/``).
+    timeout : float or None
+        Seconds allowed per cell.
+
+    Returns
+    -------
+    RenderResult
+
+    Raises
+    ------
+    RenderError
+        The report folder cannot be written.
+    """
+    parent = output_parent(root, job.name, as_of)
+    key = report_key(job.given)
+    tmp = parent / f".{key}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        tmp.mkdir(parents=True)
+    except OSError as exc:
+        raise RenderError(f"cannot write the report ({exc.strerror or exc})", file=parent,
+                          fix="check the folder's permissions, or set CRMLAB_REPORTS_DIR "
+                              "(or --output) to a writable folder") from None
+    values = {n: p.default for n, p in job.declared.items()}
+    values.update(job.run_params)
+    started, t0 = now(), time.perf_counter()
+    try:
+        nb, error = _run_kernel(job, tmp, timeout)
+        result = RenderResult(
+            notebook=job.notebook, name=job.name, parameters=job.given, values=values,
+            status="ok" if error is None else "failed", path=parent / key,
+            metrics=collect_metrics(nb), error=error, failed_cell=failing_cell(nb),
+            started=started, finished=now(), seconds=time.perf_counter() - t0, as_of=as_of,
+            show_pii=bool(values.get(SHOW_PII, False)),
+        )
+        _write_report(result, nb, tmp, t0)
+        return result
+    finally:  # a failed write or an interrupt leaves no half-written directory behind
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run_kernel(job: Job, tmp: Path, timeout: float | None) -> tuple[Any, str | None]:
+    """Execute the notebook into ``tmp/notebook.ipynb``: (executed notebook, error line)."""
+    import nbformat
+    import papermill as pm
+
+    out_nb = tmp / "notebook.ipynb"
+    error, nb = None, None
+    try:
+        with _kernel_stderr_to(tmp / "kernel.log"), _environ(TABLES_ENV, str(tmp / "tables")):
+            nb = pm.execute_notebook(
+                str(job.notebook), str(out_nb), parameters=job.run_params,
+                kernel_name="python3", cwd=str(job.notebook.parent), progress_bar=False,
+                log_output=False, execution_timeout=timeout,
+            )
+    except pm.PapermillExecutionError as exc:
+        error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+    except Exception as exc:  # kernel died, timeout, unreadable notebook
+        error = f"{type(exc).__name__}: {exc}"
+    if nb is None:
+        nb = nbformat.read(str(out_nb if out_nb.exists() else job.notebook), as_version=4)
+    if error is None and failing_cell(nb) is not None:  # e.g. allow_errors cells
+        error = "a cell raised an error"
+    if not out_nb.exists():
+        nbformat.write(nb, str(out_nb))
+    return nb, None if error is None else " ".join(error.split())[:500]
+
+
+def _write_report(result: RenderResult, nb: Any, tmp: Path, t0: float) -> None:
+    """Write the report files into ``tmp`` and move it to its final place."""
+    page = notebook_to_html(nb, title=result.name, status=result.status, values=result.values,
+                            finished=result.finished, error=result.error,
+                            show_pii=result.show_pii, as_of=result.as_of)
+    (tmp / "report.html").write_text(page, encoding="utf-8")
+    _write_yaml(tmp / "params.yaml", result.values)
+    (tmp / "metrics.json").write_text(json.dumps(result.metrics, indent=2, sort_keys=True))
+    meta = result.to_dict()
+    meta["provenance"] = provenance([result])
+    meta["seconds"] = round(time.perf_counter() - t0, 3)
+    (tmp / "report.json").write_text(json.dumps(meta, indent=2))
+    good = result.path
+    final = good if result.ok else good.with_name(good.name + FAILED_SUFFIX)
+    swap_into_place(tmp, final)
+    if result.ok:
+        shutil.rmtree(good.with_name(good.name + FAILED_SUFFIX), ignore_errors=True)
+    result.path = final
+
+
+def render(notebook: str | Path, parameters: Mapping[str, Any] | None = None, *,
+           output_root: str | Path | None = None, show_pii: bool = False,
+           as_of: str | None = None, timeout: float | None = None,
+           update_index: bool = True) -> RenderResult:
+    """Execute a notebook with parameters and write its report directory.
+
+    Parameters
+    ----------
+    notebook : str or Path
+        Path, or name of a notebook in ``notebooks/`` (``01-customer-analysis``).
+    parameters : mapping, optional
+        Values for the notebook's ``parameters`` cell; strings are coerced to the declared
+        types. Checked before the kernel starts (:func:`crmlab.report.check_parameters`).
+    output_root : str or Path, optional
+        Where reports go; default ``crmlab.config.reports_dir()``.
+    show_pii : bool
+        Pass ``show_pii=True`` to a notebook that declares it (raw customer IDs); otherwise
+        identifiers stay pseudonymised. ``show_pii`` cannot be given in ``parameters``.
+    as_of : str, optional
+        A date ``YYYY-MM-DD``: render into the dated run ``runs/<as_of>/`` and pass ``as_of``
+        to the notebook. A notebook that does not declare ``as_of`` is refused (it would
+        show data after that date) unless its metadata says it reads no dated data
+        (``"crmlab": {"dated": false}``).
+    timeout : float, optional
+        Seconds allowed per cell (None: no limit).
+    update_index : bool
+        Rebuild ``index.html`` (and the run manifest) afterwards.
+
+    Returns
+    -------
+    RenderResult
+        ``status`` is ``"failed"`` when a cell raised (the report then shows the failing
+        cell and lives in ``<key>.failed/``; a previous good report is kept).
+
+    Raises
+    ------
+    ParameterError, RenderError
+        Bad input, before anything runs.
+    """
+    as_of = check_as_of(as_of)
+    job = prepare(notebook, parameters, show_pii=show_pii, as_of=as_of)
+    root = _root(output_root)
+    started = now()
+    result = execute(job, root, as_of=as_of, timeout=timeout)
+    if update_index:
+        if as_of:
+            write_manifest(root / RUNS_DIR / as_of, [result], started=started, finished=now())
+        write_index(root)
+    return result

@@ -1,0 +1,134 @@
+"""crmlab.ltv.base: the shared fitter (aggregation, weights, input checks, convergence) and
+the scikit-learn estimator contract."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlab import ltv
+from crmlab.errors import ConvergenceWarning, DataError, ParameterError
+
+
+def test_aggregated_fit_equals_unaggregated(master):
+    """Fitting on distinct (frequency, recency, T) rows with counts as weights gives the
+    parameters of the one-row-per-customer fit (1e-4 relative), on CDNOW master in weeks."""
+    s = ltv.summary(master, unit="W")
+    for cls in (ltv.BGNBD, ltv.MBGNBD):
+        agg = cls().fit(s)
+        full = cls(aggregate=False).fit(s)
+        assert agg.n_rows_ < len(s) / 4 and full.n_rows_ == len(s)
+        np.testing.assert_allclose(agg.params_, full.params_, rtol=1e-4)
+        assert agg.log_likelihood_ == pytest.approx(full.log_likelihood_, rel=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ga, gf = ltv.GammaGamma().fit(s), ltv.GammaGamma(aggregate=False).fit(s)
+    np.testing.assert_allclose(ga.params_, gf.params_, rtol=1e-4)
+
+
+def test_weights_equal_replication(cdnow):
+    """Weights mean 'this many customers': weight 2 equals the row given twice."""
+    twice = pd.concat([cdnow, cdnow])
+    a = ltv.BGNBD(aggregate=False).fit(twice)
+    b = ltv.BGNBD(aggregate=False).fit(cdnow.assign(weights=2.0))
+    np.testing.assert_allclose(a.params_, b.params_, rtol=1e-6)
+    assert a.log_likelihood_ == pytest.approx(b.log_likelihood_, rel=1e-10)
+
+
+def test_bad_input_is_a_data_error(cdnow):
+    bad = cdnow.copy()
+    bad.iloc[3, bad.columns.get_loc("recency")] = 50.0
+    with pytest.raises(DataError, match="impossible customer history"):
+        ltv.BGNBD().fit(bad)
+    with pytest.raises(DataError, match="column"):
+        ltv.BGNBD().fit(cdnow.drop(columns="T"))
+    with pytest.raises(ParameterError, match="time unit"):
+        ltv.summary(pd.DataFrame({"customer_id": [1], "order_ts": pd.to_datetime(["2011-01-01"]),
+                                  "amount": [1.0]}), unit="Q")
+    with pytest.raises(DataError, match="customer"):
+        ltv.summary(pd.DataFrame({"cust": [1], "order_ts": pd.to_datetime(["2011-01-01"])}))
+
+
+def test_convergence_failure_warns_with_advice():
+    """No customer ever repeats: the BG/NBD parameters are not identified; the fit must say
+    so (ConvergenceWarning naming the penalizer and time unit), not return a silent bad fit."""
+    s = pd.DataFrame({"frequency": 0.0, "recency": 0.0, "T": np.linspace(5, 40, 200)})
+    with pytest.warns(ConvergenceWarning, match="penalizer"):
+        m = ltv.BGNBD().fit(s)
+    assert not m.converged_
+
+
+# ---------------------------------------------------------------- scikit-learn estimators
+
+MODELS = [ltv.BGNBD, ltv.ParetoNBD, ltv.MBGNBD, ltv.GammaGamma]
+
+
+@pytest.mark.parametrize("cls", MODELS)
+def test_models_are_sklearn_estimators(cls):
+    """__init__ stores its keyword parameters only; get_params/set_params round-trip; clone
+    gives an unfitted copy with the same parameters."""
+    from sklearn.base import BaseEstimator, clone
+
+    m = cls(penalizer=0.01, max_iter=50)
+    assert isinstance(m, BaseEstimator)
+    assert m.get_params(deep=True) == {"penalizer": 0.01, "aggregate": True, "max_iter": 50}
+    assert [k for k in vars(m) if not k.startswith("__")] == ["penalizer", "aggregate", "max_iter"]
+    assert m.set_params(aggregate=False) is m and m.aggregate is False
+    c = clone(m)
+    assert type(c) is cls and c is not m and c.get_params() == m.get_params()
+    # invalid values are accepted by __init__ and refused by fit
+    bad = cls(penalizer=-1.0)
+    s = pd.DataFrame({"frequency": [1.0, 2, 0, 3], "recency": [2.0, 5, 0, 6], "T": [8.0, 9, 7, 9],
+                      "monetary_value": [10.0, 20, 0, 15]})
+    with pytest.raises(ParameterError, match="penalizer"):
+        bad.fit(s)
+
+
+def test_clone_of_fitted_model_is_unfitted(cdnow):
+    from sklearn.base import clone
+
+    m = ltv.BGNBD(penalizer=0.001).fit(cdnow)
+    learned = {k for k in vars(m) if k.endswith("_")}
+    assert {"params_", "covariance_", "log_likelihood_", "converged_", "result_", "unit_"} <= learned
+    assert fitted_keys_end_in_underscore(m)
+    c = clone(m)
+    assert not any(k.endswith("_") for k in vars(c))
+    with pytest.raises(ParameterError, match="not fitted"):
+        c.p_alive(cdnow)
+    np.testing.assert_allclose(c.fit(cdnow).params_, m.params_)
+
+
+def fitted_keys_end_in_underscore(model) -> bool:
+    params = set(model.get_params())
+    return all(k in params or k.endswith("_") for k in vars(model))
+
+
+def test_purchase_model_declares_its_hooks(cdnow):
+    """A model that leaves out a hook cannot be instantiated; one that implements them gets
+    fitting and prediction from the shared base (here: BG/NBD's hooks, BG/NBD's estimates)."""
+    class Incomplete(ltv.PurchaseModel):
+        _names = ("r", "alpha", "a", "b")
+
+        def _loglik_rows(self, p, x, tx, T):
+            return np.zeros(len(x))
+
+    with pytest.raises(TypeError, match="_p_alive"):
+        Incomplete()
+
+    class BGCopy(ltv.PurchaseModel):
+        _names = ltv.BGNBD._names
+        _label = "copy"
+        _parts = ltv.BGNBD._parts
+        _loglik_rows = ltv.BGNBD._loglik_rows
+        _grad_rows = ltv.BGNBD._grad_rows
+        _grad_dropout = staticmethod(ltv.BGNBD._grad_dropout)
+        _p_alive = ltv.BGNBD._p_alive
+        _conditional_expected = ltv.BGNBD._conditional_expected
+        _unconditional_expected = ltv.BGNBD._unconditional_expected
+
+    copy, ref = BGCopy().fit(cdnow), ltv.BGNBD().fit(cdnow)
+    np.testing.assert_allclose(copy.params_, ref.params_, rtol=1e-10)
+    np.testing.assert_allclose(copy.p_alive(cdnow), ref.p_alive(cdnow), rtol=1e-10)

@@ -1,0 +1,72 @@
+"""Dated runs (manifest, list_runs, load_run) and the index over every report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from crmlab import RenderError, config, privacy, report
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+OK, BROKEN = FIXTURES / "nb_ok.ipynb", FIXTURES / "nb_broken.ipynb"
+
+
+def test_index_ignores_half_written_directories(tmp_path):
+    half = tmp_path / "nb_ok" / ".default.tmp-1234"
+    half.mkdir(parents=True)
+    (half / "report.json").write_text(json.dumps({"notebook": "nb_ok", "status": "ok"}))
+    page = report.write_index(tmp_path).read_text()
+    assert "tmp-1234" not in page and "None yet" in page
+
+
+def test_dated_batch_run_with_manifest(tmp_path):
+    batch = report.render_batch([BROKEN, (OK, {"n": "4"})], output_root=tmp_path,
+                                as_of="2011-09-01", progress=False)
+    broken, ok = batch.results
+    assert not batch.ok and broken.status == "failed" and ok.ok  # the failure did not stop ok
+    assert ok.path == tmp_path / "runs" / "2011-09-01" / "nb_ok" / "n=4"
+    assert ok.metrics["as_of"] == "2011-09-01"  # --as-of reached the notebook
+    assert "as_of" not in broken.values  # nb_broken does not declare as_of
+
+    manifest = json.loads(batch.manifest.read_text())
+    assert manifest["as_of"] == "2011-09-01" and manifest["status"] == "failed"
+    by_nb = {e["notebook"]: e for e in manifest["reports"]}
+    assert by_nb["nb_ok"]["status"] == "ok" and by_nb["nb_broken"]["status"] == "failed"
+    assert by_nb["nb_ok"]["values"]["as_of"] == "2011-09-01"
+    assert by_nb["nb_broken"]["error"] == "cell 3: ValueError: boom with x=1"
+    assert manifest["packages"]["pandas"] == pd.__version__
+    assert "commit" in manifest["git"]
+    assert manifest["started"] <= manifest["finished"]
+    groceries = config.GROCERIES
+    assert manifest["inputs"]["data/groceries.csv"] == hashlib.sha256(
+        groceries.read_bytes()).hexdigest()
+
+    # what `crmlab compare` needs: find the run, its metrics and parameters
+    assert report.list_runs(tmp_path) == ["2011-09-01"]
+    run = report.load_run("2011-09-01", output_root=tmp_path)
+    entry = next(e for e in run["reports"] if e["notebook"] == "nb_ok")
+    assert entry["metrics"]["n"] == 4
+    assert yaml.safe_load(entry["params_path"].read_text())["as_of"] == "2011-09-01"
+    with pytest.raises(RenderError, match="no rendered run"):
+        report.load_run("2011-10-01", output_root=tmp_path)
+    # one report of the run as data, with the tables it published (IDs pseudonymised)
+    toy = report.load_run("2011-09-01", output_root=tmp_path, notebook="nb_ok")
+    assert toy["status"] == "ok" and toy["metrics"]["total"] == 2.0
+    assert toy["params"]["n"] == 4
+    customers = toy["tables"]["customers"]
+    assert list(customers["orders"]) == [4, 5]
+    assert list(customers["customer_id"]) == list(privacy.pseudonymise(pd.Series(["17850", "13047"])))
+    assert by_nb["nb_ok"]["tables"] == ["customers"]
+    index = (tmp_path / "index.html").read_text()
+    assert "Run 2011-09-01" in index and "runs/2011-09-01/manifest.json" in index
+    # runs are listed by date, newest first
+    shutil.copytree(tmp_path / "runs" / "2011-09-01", tmp_path / "runs" / "2011-12-01")
+    index = report.write_index(tmp_path).read_text()
+    assert index.index("Run 2011-12-01") < index.index("Run 2011-09-01")
+    assert report.list_runs(tmp_path) == ["2011-09-01", "2011-12-01"]
