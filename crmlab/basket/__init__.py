@@ -24,7 +24,9 @@ Where things live (a new piece goes next to its kind):
 - ``merchandising``: :func:`assortment` (:class:`Assortment`), :func:`anchors`,
   :func:`families`, :func:`top_bundles`;
 - ``segments``: :func:`rules_by_segment`, :class:`SegmentRules`;
-- ``plotting``: :func:`plot_rules`, :func:`plot_top_rules`, :func:`plot_rule_network`.
+- ``plotting``: :func:`plot_rules`, :func:`plot_top_rules`, :func:`plot_rule_network`;
+- ``thresholds``: :func:`support_for_rules` (the support at which rules appear);
+- ``narrative``: the report's sentences, written from the numbers (English and Korean).
 
 Only :mod:`crmlab.basket.engines` imports mlxtend and fim.
 """
@@ -40,6 +42,7 @@ from crmlab.basket.offers import Offers, recommend, recommend_by_segment
 from crmlab.basket.plotting import plot_rule_network, plot_rules, plot_top_rules
 from crmlab.basket.ranking import surprising_rules, top_rules
 from crmlab.basket.segments import SegmentRules, rules_by_segment
+from crmlab.basket.thresholds import support_for_rules
 from crmlab.stats import adjust_pvalues
 
 __all__ = [
@@ -56,6 +59,7 @@ __all__ = [
     "top_rules",
     "surprising_rules",
     "rules_by_segment",
+    "support_for_rules",
     "adjust_pvalues",
     "available_engines",
     "plot_rules",

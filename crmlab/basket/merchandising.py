@@ -154,7 +154,7 @@ def families(model: BasketModel, min_lift: float = 5.0, n: int | None = 10) -> p
     """Product families: groups of products linked by rules with lift >= ``min_lift``.
 
     Every rule links all of its products; a family is a connected group of the graph
-    (so a colour range or a set of matching pieces comes out as one family, not as many
+    (so products bought as a group come out as one family, not as many
     pairwise rules). Sorted by the number of rules holding the family together.
 
     Parameters

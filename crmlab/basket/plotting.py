@@ -8,9 +8,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from crmlab.basket.model import BasketModel, check_fitted
 from crmlab.errors import ParameterError
+from crmlab.i18n import t
 from crmlab.plots import get_ax
 
 __all__ = ["plot_rules", "plot_top_rules", "plot_rule_network"]
@@ -25,7 +27,7 @@ def _rules_of(rules: Any) -> pd.DataFrame:
     raise ParameterError("expected a fitted BasketModel or its rules_ table", value=type(rules).__name__)
 
 
-def plot_rules(rules: Any, ax=None, max_points: int = 20_000):
+def plot_rules(rules: Any, ax=None, max_points: int = 20_000, lang: str = "en"):
     """Support-confidence scatter of the rules, coloured by lift (log support axis).
 
     Parameters
@@ -36,6 +38,8 @@ def plot_rules(rules: Any, ax=None, max_points: int = 20_000):
         Where to draw; a new figure when None.
     max_points : int
         Most rules drawn (the highest lift ones).
+    lang : str
+        Language of titles and labels.
 
     Returns
     -------
@@ -44,20 +48,23 @@ def plot_rules(rules: Any, ax=None, max_points: int = 20_000):
     r = _rules_of(rules)
     ax = get_ax(ax, (7, 5), layout=None)
     if len(r) == 0:
-        ax.text(0.5, 0.5, "no rules", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, t("no rules", lang), ha="center", va="center", transform=ax.transAxes)
         return ax
     if len(r) > max_points:
         r = r.nlargest(max_points, "lift")
     sc = ax.scatter(r["support"], r["confidence"], c=r["lift"], cmap="viridis", s=10, alpha=0.7)
     ax.set_xscale("log")
-    ax.set_xlabel("support (share of baskets, log scale)")
-    ax.set_ylabel("confidence")
-    ax.set_title(f"{len(r):,} rules: support vs confidence, colour = lift")
-    ax.figure.colorbar(sc, ax=ax, label="lift")
+    # plain percentages: the default 10^-2 labels are mathtext, whose minus sign a Hangul font lacks
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.3g}%"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(t("support (share of baskets, log scale)", lang))
+    ax.set_ylabel(t("confidence", lang))
+    ax.set_title(t("{n} rules: support vs confidence, colour = lift", lang).format(n=f"{len(r):,}"))
+    ax.figure.colorbar(sc, ax=ax, label=t("lift", lang))
     return ax
 
 
-def plot_top_rules(rules: Any, n: int = 10, by: str = "lift", ax=None, width: int = 60):
+def plot_top_rules(rules: Any, n: int = 10, by: str = "lift", ax=None, width: int = 60, lang: str = "en"):
     """The ``n`` strongest rules as a table drawn on an axis.
 
     Parameters
@@ -72,6 +79,8 @@ def plot_top_rules(rules: Any, n: int = 10, by: str = "lift", ax=None, width: in
         Where to draw; a new figure when None.
     width : int
         Rule text longer than this is cut.
+    lang : str
+        Language of title and headers.
 
     Returns
     -------
@@ -81,22 +90,22 @@ def plot_top_rules(rules: Any, n: int = 10, by: str = "lift", ax=None, width: in
     ax = get_ax(ax, (10, 0.4 * n + 1), layout=None)
     ax.axis("off")
     if len(r) == 0:
-        ax.text(0.5, 0.5, "no rules", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, t("no rules", lang), ha="center", va="center", transform=ax.transAxes)
         return ax
     top = r.sort_values(by, ascending=False, kind="stable").head(n)
     text = [s if len(s) <= width else s[: width - 3] + "..." for s in top["rule"]]
     cells = [[t, f"{s:.4f}", f"{c:.2f}", f"{lf:.2f}"]
              for t, s, c, lf in zip(text, top["support"], top["confidence"], top["lift"])]
-    table = ax.table(cellText=cells, colLabels=["rule", "support", "confidence", "lift"],
+    table = ax.table(cellText=cells, colLabels=[t(c, lang) for c in ("rule", "support", "confidence", "lift")],
                      loc="center", cellLoc="left", colWidths=[0.7, 0.1, 0.1, 0.1])
     table.auto_set_font_size(False)
     table.set_fontsize(8)
-    ax.set_title(f"Top {len(top)} rules by {by}")
+    ax.set_title(t("Top {n} rules by {by}", lang).format(n=len(top), by=t(by, lang)))
     return ax
 
 
 def plot_rule_network(rules: Any, n: int = 30, by: str = "lift", ax=None, names: Mapping | None = None,
-                      seed: int = 0, label_width: int = 22):
+                      seed: int = 0, label_width: int = 22, lang: str = "en"):
     """Network of the ``n`` strongest rules: items are nodes, an arrow runs from each
     antecedent item to the consequent; arrow width grows with lift.
 
@@ -116,6 +125,8 @@ def plot_rule_network(rules: Any, n: int = 30, by: str = "lift", ax=None, names:
         Seed of the layout.
     label_width : int
         Labels longer than this are cut.
+    lang : str
+        Language of the title.
 
     Returns
     -------
@@ -130,7 +141,7 @@ def plot_rule_network(rules: Any, n: int = 30, by: str = "lift", ax=None, names:
     ax = get_ax(ax, (9, 7), layout=None)
     ax.axis("off")
     if len(r) == 0:
-        ax.text(0.5, 0.5, "no rules", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, t("no rules", lang), ha="center", va="center", transform=ax.transAxes)
         return ax
     top = r.sort_values(by, ascending=False, kind="stable").head(n)
     g = nx.DiGraph()
@@ -165,5 +176,5 @@ def plot_rule_network(rules: Any, n: int = 30, by: str = "lift", ax=None, names:
         return s if len(s) <= label_width else s[: label_width - 1] + "…"
 
     nx.draw_networkx_labels(g, pos, labels={x: label(x) for x in g.nodes}, ax=ax, font_size=7)
-    ax.set_title(f"Top {len(top)} rules by {by}: antecedent -> consequent")
+    ax.set_title(t("Top {n} rules by {by}: antecedent -> consequent", lang).format(n=len(top), by=t(by, lang)))
     return ax

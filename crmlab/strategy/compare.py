@@ -27,13 +27,68 @@ def kpi_deltas(a: Mapping[str, Any], b: Mapping[str, Any], keys: Sequence[str] |
     return out
 
 
-def rules_diff(a: pd.DataFrame, b: pd.DataFrame, key: str = "rule") -> dict[str, pd.DataFrame]:
-    """Rules that appeared (in B only), disappeared (A only) and stayed (with lift in both)."""
-    ka, kb = set(a[key]), set(b[key])
-    stayed = a[a[key].isin(kb)].merge(b[[key, "lift"]], on=key, suffixes=("_A", "_B")) if "lift" in a else a[a[key].isin(kb)]
+def _items(value: Any) -> frozenset:
+    """A rule side as a set of item labels: tuples, lists and arrays (a parquet round trip)."""
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return frozenset()
+    if isinstance(value, (str, bytes)):
+        return frozenset([value])
+    return frozenset(str(v) for v in value)
+
+
+def _rule_keys(rules: pd.DataFrame, key: str | None, segment: bool) -> pd.Series:
+    if key is not None:
+        keys = rules[key].map(lambda v: (v,))
+    else:
+        keys = pd.Series([(_items(a), _items(c)) for a, c in zip(rules["antecedents"], rules["consequents"])],
+                         index=rules.index, dtype=object)
+    if segment:
+        keys = pd.Series([(s, *k) for s, k in zip(rules["segment"], keys)], index=rules.index, dtype=object)
+    return keys
+
+
+def rules_diff(a: pd.DataFrame | None, b: pd.DataFrame | None, key: str | None = None) -> dict[str, pd.DataFrame]:
+    """Rules that appeared (in B only), disappeared (A only) and stayed (with lift in both).
+
+    Two rules are the same rule when they have the same antecedent set and the same
+    consequent (the order of the items and the rule's text do not matter: product names
+    change, item order differs between miners); rules of different segments differ when both
+    tables have a ``segment`` column. Tables without ``antecedents``/``consequents`` are
+    matched on their ``rule`` text. An empty table (or None) has no rules.
+
+    Parameters
+    ----------
+    a, b : pandas.DataFrame or None
+        Rule tables (``BasketModel.rules_`` or a saved copy with the same columns).
+    key : str, optional
+        Match on this column instead (e.g. ``"rule"``); default: antecedent set + consequent
+        when both tables have them, otherwise ``"rule"``.
+
+    Returns
+    -------
+    dict
+        ``appeared`` (rows of B), ``disappeared`` (rows of A) and ``stayed`` (rows of A, with
+        ``lift_A`` and ``lift_B`` when the tables have a lift).
+    """
+    a = pd.DataFrame() if a is None else a
+    b = pd.DataFrame() if b is None else b
+    filled = [t for t in (a, b) if len(t)]
+    if key is None and not all({"antecedents", "consequents"} <= set(t.columns) for t in filled):
+        key = "rule"
+    segment = bool(filled) and all("segment" in t.columns for t in filled)
+    ka = _rule_keys(a, key, segment) if len(a) else pd.Series([], dtype=object)
+    kb = _rule_keys(b, key, segment) if len(b) else pd.Series([], dtype=object)
+    in_b, in_a = set(kb), set(ka)
+    a_in_b = ka.map(lambda k: k in in_b).astype(bool).to_numpy()
+    b_in_a = kb.map(lambda k: k in in_a).astype(bool).to_numpy()
+    stayed = a[a_in_b].copy()
+    if "lift" in a.columns and "lift" in b.columns:
+        lift_b = dict(zip(kb, b["lift"]))
+        stayed = stayed.rename(columns={"lift": "lift_A"})
+        stayed["lift_B"] = [lift_b[k] for k in ka[a_in_b]]
     return {
-        "appeared": b[~b[key].isin(ka)].reset_index(drop=True),
-        "disappeared": a[~a[key].isin(kb)].reset_index(drop=True),
+        "appeared": b[~b_in_a].reset_index(drop=True),
+        "disappeared": a[~a_in_b].reset_index(drop=True),
         "stayed": stayed.reset_index(drop=True),
     }
 
