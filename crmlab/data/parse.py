@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -28,9 +29,18 @@ def _refuse_unparsed(raw: pd.Series, parsed: pd.Series, offset: int, problem: st
         raise DataError(problem, file=file, column=column, row=bad[0], value=bad[1], expected=expected, fix=fix)
 
 
+def _refuse_infinite(values: pd.Series, raw: pd.Series, column: str, file: str, offset: int) -> pd.Series:
+    bad = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise DataError("value is infinite", file=file, column=column, row=pos + offset, value=str(raw.iloc[pos]),
+                        expected="a finite number", fix="correct or remove that line in the export")
+    return values
+
+
 def _to_number(raw: pd.Series, column: str, file: str, offset: int, cmap: ColumnMap | None = None) -> pd.Series:
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
-        return raw.astype("float64")
+        return _refuse_infinite(raw.astype("float64"), raw, column, file, offset)
     text = raw
     if cmap is not None and (cmap.thousands or cmap.decimal != "."):
         text = raw.astype("string").str.strip()
@@ -45,7 +55,7 @@ def _to_number(raw: pd.Series, column: str, file: str, offset: int, cmap: Column
         expected=f"plain numbers like 12 or 2.55{seps} (no currency signs)",
         fix="set thousands: and decimal: in the source file to match the export, or clean the column",
     )
-    return parsed.astype("float64")
+    return _refuse_infinite(parsed.astype("float64"), raw, column, file, offset)
 
 
 _MERIDIEM = r"^(.*?)\s*(오전|오후)\s*(.*)$"
@@ -64,9 +74,50 @@ def _korean_meridiem(raw: pd.Series) -> pd.Series:
     return text.mask(has, moved)
 
 
+_SLASH = r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})"
+
+
+def _check_day_order(raw: pd.Series, column: str, file: str, offset: int, dayfirst: bool) -> None:
+    """Refuse slash dates whose day order is ambiguous or contradicts ``dayfirst``."""
+    text = raw.dropna().astype("string").head(100_000)
+    parts = text.str.extract(_SLASH)
+    parts = parts.dropna()
+    if parts.empty:
+        return
+    first, second = parts[0].astype(int), parts[1].astype(int)
+    swapped = (first > 12) & (first <= 31) & (second <= 12)
+    if not dayfirst and swapped.any():
+        pos = int(swapped.to_numpy().nonzero()[0][0])
+        raise DataError("dates look day-first (a first number above 12) but are read month-first", file=file,
+                        column=column, row=int(parts.index[pos]) + offset, value=str(text.loc[parts.index[pos]]),
+                        expected="month/day/year dates", fix="set dayfirst: true in the source file")
+    swapped = (second > 12) & (second <= 31) & (first <= 12)
+    if dayfirst and swapped.any():
+        pos = int(swapped.to_numpy().nonzero()[0][0])
+        raise DataError("dates look month-first (a second number above 12) but dayfirst is set", file=file,
+                        column=column, row=int(parts.index[pos]) + offset, value=str(text.loc[parts.index[pos]]),
+                        expected="day/month/year dates", fix="set dayfirst: false in the source file")
+
+
+def _parse_dates(raw: pd.Series, cmap: ColumnMap) -> pd.Series:
+    kwargs: dict[str, Any] = {"errors": "coerce"}
+    if cmap.date_format:
+        kwargs["format"] = cmap.date_format
+    else:
+        kwargs["dayfirst"] = cmap.dayfirst
+    with warnings.catch_warnings():  # unparsed values are refused by row below; no format warning in reports
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            return pd.to_datetime(raw, **kwargs)
+        except (ValueError, TypeError):  # mixed time-zone offsets: compare them on UTC
+            return pd.to_datetime(raw, utc=True, **kwargs).dt.tz_convert(None)
+
+
 def _to_datetime(raw: pd.Series, column: str, file: str, offset: int, cmap: ColumnMap) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw
+    elif raw.isna().all():
+        parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     else:
         if pd.api.types.is_numeric_dtype(raw):
             if not cmap.date_format:  # 20110131 or epoch seconds would silently become 1970-01-01
@@ -75,25 +126,41 @@ def _to_datetime(raw: pd.Series, column: str, file: str, offset: int, cmap: Colu
                                 fix="set date_format: in the source file (for example %Y%m%d)")
             raw = raw.astype("Int64").astype("string")
         raw = _korean_meridiem(raw)
-        kwargs: dict[str, Any] = {"errors": "coerce"}
-        if cmap.date_format:
-            kwargs["format"] = cmap.date_format
-        else:
-            kwargs["dayfirst"] = cmap.dayfirst
-        parsed = pd.to_datetime(raw, **kwargs)
+        if not cmap.date_format:
+            _check_day_order(raw, column, file, offset, cmap.dayfirst)
+        parsed = _parse_dates(raw, cmap)
         _refuse_unparsed(
             raw, parsed, offset, "value is not a date", file, column,
-            expected=f"dates in one format ({cmap.date_format or 'e.g. 2011-01-31 08:26:00'})",
-            fix="set date_format: in the source file (a strftime pattern such as %d/%m/%Y %H:%M) to match the export",
+            expected=f"dates in one format between 1677-09-22 and 2262-04-11 "
+                     f"({cmap.date_format or 'e.g. 2011-01-31 08:26:00'})",
+            fix="set date_format: in the source file (a strftime pattern such as %d/%m/%Y %H:%M) to match the "
+                "export; replace placeholder dates such as 9999-12-31 by blanks",
         )
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert(None)
+    lo, hi = pd.Timestamp.min.as_unit("s"), pd.Timestamp.max.as_unit("s")
+    out_of_range = (parsed.notna() & ((parsed < lo) | (parsed > hi))).to_numpy()
+    if out_of_range.any():  # 9999-12-31 ("unknown" in many exports) parses, but not as a date crmlab can use
+        pos = int(np.flatnonzero(out_of_range)[0])
+        raise DataError("value is not a date crmlab can use (outside 1677-09-22 .. 2262-04-11)", file=file,
+                        column=column, row=pos + offset, value=str(raw.iloc[pos]),
+                        expected="order dates between 1677-09-22 and 2262-04-11",
+                        fix="replace placeholder dates such as 9999-12-31 by real dates, or remove those lines")
     return parsed.astype("datetime64[ns]")
 
 
-def _to_id(raw: pd.Series) -> pd.Series:
+def _to_id(raw: pd.Series, column: str = "", file: str = "", offset: int = 1) -> pd.Series:
     """Identifiers as strings; '17850.0' (an ID that went through a float) becomes '17850'."""
     if pd.api.types.is_float_dtype(raw):
+        vals = raw.to_numpy(dtype=float, na_value=np.nan)
+        ok = np.isfinite(vals)
+        bad = ok & ((vals != np.floor(vals)) | (np.abs(vals) >= 2.0 ** 63))
+        bad |= np.isinf(vals)
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise DataError("identifier is not a whole number", file=file, column=column, row=pos + offset,
+                            expected="identifiers as text or whole numbers",
+                            fix="export the identifier column as text")
         ids = raw.astype("Int64").astype("string")
     else:
         ids = raw.astype("string").str.strip()
@@ -105,6 +172,7 @@ def _to_id(raw: pd.Series) -> pd.Series:
 
 def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> pd.DataFrame:
     cols = {k: v for k, v in cmap.columns.items() if v in raw.columns or k not in cmap.optional}
+    has = ", ".join(map(repr, (raw.attrs.get("file_columns") or list(raw.columns))[:20])) or "no columns"
     missing = [f"{canon} (from {src!r})" for canon, src in cols.items() if src not in raw.columns]
     need = [c for c in REQUIRED if c not in cols and not (c == "order_id" and not cmap.optional)]
     if "amount" not in cols and not {"quantity", "unit_price"} <= set(cols):
@@ -117,8 +185,7 @@ def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> 
             file=file,
             column=src[0],
             expected=f"columns for {', '.join(REQUIRED)} and amount or quantity+unit_price",
-            fix=f"the file has {', '.join(map(repr, list(raw.columns)[:20]))}; "
-            "pass columns={'customer_id': 'YourCustomerColumn', ...} or a preset",
+            fix=f"the file has {has}; map them under columns: in the source file",
         )
     if missing:
         raise DataError(
@@ -126,7 +193,7 @@ def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> 
             file=file,
             column=cols[[c for c in cols if cols[c] not in raw.columns][0]],
             expected="columns " + ", ".join(repr(v) for v in cols.values()),
-            fix=f"the file has {', '.join(map(repr, list(raw.columns)[:20]))}; pass columns= to map them",
+            fix=f"the file has {has}; map them under columns: in the source file",
         )
     if len(raw) == 0:
         raise DataError("the table has a header but no rows", file=file, expected="at least one row")
@@ -135,10 +202,16 @@ def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> 
     out = pd.DataFrame(index=raw.index)
     na_str = pd.Series(pd.NA, index=raw.index, dtype="string")
     for canon in ("customer_id", "order_id", "product_id"):
-        out[canon] = _to_id(raw[cols[canon]]) if canon in cols else na_str
+        out[canon] = _to_id(raw[cols[canon]], cols.get(canon, canon), file, offset) if canon in cols else na_str
     if "order_id" not in cols:  # a source without order numbers: every line is one order
         out["order_id"] = pd.Series(np.arange(1, len(raw) + 1), index=raw.index).astype("string")
     out["order_ts"] = _to_datetime(raw[cols["order_ts"]], cols["order_ts"], file, offset, cmap)
+    blank = out["order_ts"].isna().to_numpy()
+    if blank.any():
+        pos = int(np.flatnonzero(blank)[0])
+        raise DataError("every order date is blank" if blank.all() else "order date is blank", file=file,
+                        column=cols["order_ts"], row=pos + offset, expected="a date on every order line",
+                        fix="fill the dates in the export, or remove the lines without one")
     out["product_name"] = raw[cols["product_name"]].astype("string") if "product_name" in cols else na_str
     if "quantity" in cols:
         out["quantity"] = _to_number(raw[cols["quantity"]], cols["quantity"], file, offset, cmap)

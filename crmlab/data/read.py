@@ -18,9 +18,7 @@ def _is_sql_url(source: str) -> bool:
 
 def _sniff_encoding(path: Path) -> str:
     """UTF-8 if the first MiB decodes as UTF-8, else CP949 (a superset of EUC-KR)."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        head = fh.read(1 << 20)
+    head = _head(path)
     for enc in ("utf-8-sig", "cp949"):
         try:
             codecs.getincrementaldecoder(enc)().decode(head, final=False)
@@ -35,6 +33,23 @@ def _sniff_encoding(path: Path) -> str:
         expected="a UTF-8 or CP949/EUC-KR text file",
         fix="re-export as UTF-8, or pass encoding=... (e.g. 'latin-1')",
     )
+
+
+def _head(path: Path, size: int = 1 << 20) -> bytes:
+    """The first bytes of a file (decompressed for .gz), refusing what is not what it claims."""
+    if path.suffix == ".gz":
+        try:
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(size)
+                while fh.read(1 << 22):  # to the end: a cut file raises EOFError (readers would stop silently)
+                    pass
+                return head
+        except (OSError, EOFError) as exc:  # BadGzipFile is an OSError; a cut file ends early
+            raise DataError(f"not a readable gzip file ({str(exc).splitlines()[0]})", file=path,
+                            expected="a complete gzip-compressed CSV",
+                            fix="compress the export again, or give the uncompressed file") from None
+    with open(path, "rb") as fh:
+        return fh.read(size)
 
 
 def _first_undecodable(head: bytes) -> int | None:
@@ -72,12 +87,23 @@ def _read_csv(path: Path, encoding: str | None, usecols: list[str] | None, strin
         raise DataError(
             f"cannot decode the file as {enc}", file=path, fix="pass encoding=... matching the export"
         ) from exc
+    except (OSError, EOFError, pd.errors.ParserError) as exc:
+        raise DataError(f"cannot read the file ({str(exc).splitlines()[0][:120]})", file=path,
+                        expected="a complete comma-separated text file") from None
     cols = [c for c in (usecols or header.columns) if c in header.columns]
     try:
         if enc.replace("-", "").lower().startswith("utf8") and len(sep) == 1:
-            return pd.read_csv(path, usecols=cols, dtype=dtype, engine="pyarrow", sep=sep)
-        return pd.read_csv(path, usecols=cols, dtype=dtype, encoding=enc, sep=sep,
-                           engine="python" if len(sep) > 1 else "c")
+            try:
+                out = pd.read_csv(path, usecols=cols, dtype=dtype, engine="pyarrow", sep=sep)
+            except Exception as exc:  # noqa: BLE001 - pyarrow refuses very large cells ("straddling object")
+                if "straddling" not in str(exc):
+                    raise
+                out = pd.read_csv(path, usecols=cols, dtype=dtype, encoding=enc, sep=sep, engine="c")
+        else:
+            out = pd.read_csv(path, usecols=cols, dtype=dtype, encoding=enc, sep=sep,
+                              engine="python" if len(sep) > 1 else "c")
+        out.attrs["file_columns"] = [str(c) for c in header.columns]
+        return out
     except UnicodeDecodeError as exc:
         raise DataError(
             f"cannot decode the file as {enc} past its first MiB",
@@ -117,17 +143,33 @@ def _read_source(
             expected="an existing CSV, Parquet or Excel file, a preset name or a SQLAlchemy URL",
             fix="check the path (relative paths are taken from the working directory)",
         )
+    if not path.is_file():
+        raise DataError("the path is a folder, not a file", file=path,
+                        expected="a CSV, Parquet or Excel file", fix="name the file inside the folder")
     name = path.name.lower()
     if name.endswith((".parquet", ".pq")):
-        raw = pd.read_parquet(path)
+        raw = _read_binary(path, "Parquet", lambda: pd.read_parquet(path))
         offset = 1
     elif name.endswith((".xlsx", ".xlsm", ".xls")):
-        raw = pd.read_excel(path, sheet_name=sheet_name, dtype={c: str for c in string_cols})
+        raw = _read_binary(path, "Excel", lambda: pd.read_excel(path, sheet_name=sheet_name,
+                                                                 dtype={c: str for c in string_cols}))
         offset = 2
     else:
         raw = _read_csv(path, encoding, wanted, string_cols, cmap.sep, cmap.names)
         offset = 2
     return raw, _display_name(path), offset
+
+
+def _read_binary(path: Path, kind: str, read) -> pd.DataFrame:
+    """Read a Parquet or Excel file; a file that is not one (a CSV renamed .xlsx) is refused."""
+    try:
+        return read()
+    except (ValueError, OSError, KeyError, TypeError, ImportError) as exc:
+        raise DataError(f"not a readable {kind} file ({str(exc).splitlines()[0][:120]})", file=path,
+                        expected=f"a {kind} file", fix="check the file type, or rename it to what it is") from None
+    except Exception as exc:  # noqa: BLE001 - readers raise their own error types (zipfile, pyarrow)
+        raise DataError(f"not a readable {kind} file ({type(exc).__name__})", file=path,
+                        expected=f"a {kind} file", fix="check the file type, or rename it to what it is") from None
 
 
 def _display_name(path: Path) -> str:
