@@ -35,8 +35,8 @@ lint: $(STAMP)  ## check the code for errors and dead code (ruff)
 test: $(STAMP) browser lint  ## run the test suite (slow cases left out)
 	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 
-test-all: $(STAMP) browser  ## run every test, the slow ones too
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+test-all: $(STAMP) browser  ## run every test, the slow ones too (and thousands of random files)
+	CRMLAB_HYPOTHESIS_EXAMPLES=3000 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lab: $(STAMP)  ## start JupyterLab on the project
 	$(BIN)/jupyter lab --notebook-dir=.

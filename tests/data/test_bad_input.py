@@ -129,7 +129,7 @@ _cells = st.one_of(st.none(), st.text(max_size=12), st.integers(-10**20, 10**20)
                                     "2010-12-01 오전 9:59:00", "", " ", "1e400", "8,920", "2011-01-01T10:00+09:00"]))
 
 
-@hyp.settings(max_examples=int(__import__("os").environ.get("CRMLAB_HYPOTHESIS_EXAMPLES", "150")), deadline=None,
+@hyp.settings(max_examples=int(__import__("os").environ.get("CRMLAB_HYPOTHESIS_EXAMPLES", "300")), deadline=None,
               suppress_health_check=list(hyp.HealthCheck))
 @hyp.given(rows=st.lists(st.tuples(_cells, _cells, _cells, _cells), min_size=0, max_size=12),
            parquet=st.booleans(), header=st.sampled_from([("c", "o", "d", "p"), ("c", "o", "x", "p"), ("고객", "o", "d", "p")]))
