@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from crmlab import config
 from crmlab.errors import RenderError
-from crmlab.report.html import CSP
+from crmlab.report.html import CSP, FONT_STACK
 from crmlab.report.layout import FAILED_SUFFIX, RUNS_DIR, now, output_root as _root, report_key
 from crmlab.report.parameters import AS_OF
 
@@ -350,7 +350,7 @@ def load_run(run: str | Path, output_root: str | Path | None = None, *,
 
 _INDEX_HEAD = ("<tr><th>notebook</th><th>parameters</th><th>status</th><th>rendered (UTC)</th>"
                "<th></th><th>error</th></tr>")
-_INDEX_STYLE = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
+_INDEX_STYLE = ("body{font-family:" + FONT_STACK + ";margin:2em}table{border-collapse:collapse;"
                 "margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
                 ".s-failed{color:#b00020;font-weight:bold}.s-ok{color:#1b5e20}")
 
