@@ -1,16 +1,18 @@
 """The ``crmlab`` command-line tool.
 
     crmlab render NOTEBOOK [-p NAME VALUE ...]      one notebook, ad-hoc parameters
+                                                    (-p source my-shop.yml: your own data)
     crmlab render --all                             every notebooks/NN-*.ipynb
     crmlab render --config batch.yml [--as-of DATE] a batch file; --as-of makes a dated run
     crmlab params NOTEBOOK                          the parameters a notebook accepts
-    crmlab quality SOURCE [--columns PRESET]        data-quality summary of a transactions file
+    crmlab quality SOURCE                           data-quality summary of a source
+                                                    (a source file .yml or a shipped name)
     crmlab compare RUN_A RUN_B                      workshop comparison of two dated runs
     crmlab index                                    rebuild reports/index.html
 
 Exit status: 0 when everything rendered, 1 when a notebook failed (its report is marked
-failed), 2 for bad input (unknown notebook or parameter, wrong type, unreadable data, a
-notebook without ``as_of`` in a dated render): the problem is printed on one line, without
+failed), 2 for bad input (unknown notebook or parameter, wrong type, a bad source file,
+unreadable data, a notebook without ``as_of`` in a dated render): the problem is printed on one line, without
 a traceback.
 """
 
@@ -44,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
                    help="notebook path or name in notebooks/ (e.g. 01-customer-analysis)")
     r.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
-                   metavar=("NAME", "VALUE"), help="set a parameter (repeatable)")
+                   metavar=("NAME", "VALUE"), help="set a parameter (repeatable); "
+                   "-p source my-shop.yml renders your own data (checked before the run)")
     r.add_argument("--all", action="store_true", dest="all_notebooks",
                    help="render every notebooks/NN-*.ipynb (not notebooks/exploratory/)")
     r.add_argument("--config", metavar="FILE",
@@ -69,10 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("params", help="list a notebook's parameters, types and defaults")
     p.add_argument("notebook", metavar="NOTEBOOK")
 
-    q = sub.add_parser("quality", help="load and clean a transactions file, print its quality")
-    q.add_argument("source", metavar="SOURCE", help="preset name (online_retail) or file path")
+    q = sub.add_parser("quality", help="load and clean a data source, print its quality")
+    q.add_argument("source", metavar="SOURCE",
+                   help="a source file (my-shop.yml) or a shipped source name (online_retail)")
     q.add_argument("--columns", metavar="PRESET",
-                   help="column mapping preset for a file path (e.g. online_retail)")
+                   help="for a data file given directly (not a source file): the shipped "
+                   "source whose column mapping reads it (e.g. online_retail)")
 
     c = sub.add_parser("compare", help="compare two rendered runs (e.g. two --as-of dates)",
                        description="Write a comparison report of two runs' strategy reports: "

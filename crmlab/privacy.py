@@ -25,6 +25,20 @@ def pseudonymise(ids: pd.Series | pd.Index, key: str | None = None, prefix: str 
     Missing identifiers stay missing. The key comes from ``key``, else the environment
     variable ``CRMLAB_PSEUDONYM_KEY``, else a fixed default (pseudonymous, not anonymous:
     set a secret key when reports leave the team).
+
+    Parameters
+    ----------
+    ids : pandas.Series or pandas.Index
+        Customer identifiers (any type; compared as text, so Hangul IDs work too).
+    key : str, optional
+        The secret key.
+    prefix : str
+        Put before every pseudonym.
+
+    Returns
+    -------
+    pandas.Series
+        String dtype, same index as ``ids``.
     """
     k = _key(key).encode()
     values = pd.Series(ids, copy=False)
@@ -38,7 +52,22 @@ def pseudonymise(ids: pd.Series | pd.Index, key: str | None = None, prefix: str 
 
 
 def mask_ids(ids: pd.Series | pd.Index, show_pii: bool = False, key: str | None = None) -> pd.Series:
-    """Identifiers as a report should show them: pseudonymised unless ``show_pii``."""
+    """Identifiers as a report should show them: pseudonymised unless ``show_pii``.
+
+    Parameters
+    ----------
+    ids : pandas.Series or pandas.Index
+        Customer identifiers.
+    show_pii : bool
+        Show the raw identifiers (as text) instead of pseudonyms.
+    key : str, optional
+        The secret key (see :func:`pseudonymise`).
+
+    Returns
+    -------
+    pandas.Series
+        String dtype.
+    """
     if show_pii:
         return pd.Series(ids, copy=False).astype("string")
     return pseudonymise(ids, key=key)

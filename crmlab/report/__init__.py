@@ -7,8 +7,10 @@ and writes a report directory (HTML page, executed notebook, parameters, metrics
 The entry points, flat like papermill's ``execute_notebook``:
 
 - :func:`notebook_parameters` -- the parameters a notebook declares (name, type, default, help).
-- :func:`check_parameters` -- validate and coerce values before any kernel starts.
-- :func:`render` -- execute one notebook and write its report directory.
+- :func:`check_parameters` -- validate and coerce values before any kernel starts (a
+  ``source`` parameter's file is read and checked by :func:`check_source`).
+- :func:`render` -- execute one notebook and write its report directory, in the checkout's
+  own Jupyter kernel (:func:`kernel_name`).
 - :func:`render_batch` -- render several notebooks (a batch file, ``--all``), optionally as
   a dated run with a manifest. A dated render (``as_of``) refuses a notebook that does not
   declare ``as_of``: it would show data after the report date.
@@ -44,16 +46,17 @@ from crmlab.report.layout import (
     resolve_notebook,
 )
 from crmlab.report.parameters import (
-    AS_OF, SHOW_PII, Parameter, check_as_of, check_parameters, check_report_date,
-    notebook_is_dated, notebook_parameters,
+    AS_OF, SHOW_PII, SOURCE, Parameter, check_as_of, check_parameters, check_report_date,
+    check_source, notebook_is_dated, notebook_parameters,
 )
-from crmlab.report.render import RenderResult, render
+from crmlab.report.render import KERNEL, RenderResult, kernel_name, render
 from crmlab.report.runs import list_runs, load_report, load_run, write_index, write_manifest
 
 __all__ = [
-    "AS_OF", "BatchResult", "CSP", "DEFAULT_KEY", "FAILED_SUFFIX", "METRICS_MIME",
+    "AS_OF", "BatchResult", "CSP", "DEFAULT_KEY", "FAILED_SUFFIX", "KERNEL", "METRICS_MIME",
     "NOTEBOOK_PATTERN", "Parameter", "PublishedMetrics", "RUNS_DIR", "RenderResult", "SHOW_PII",
-    "TABLES_ENV", "check_as_of", "check_parameters", "check_report_date", "collect_metrics",
+    "SOURCE", "TABLES_ENV", "check_as_of", "check_parameters", "check_report_date",
+    "check_source", "collect_metrics", "kernel_name",
     "discover_notebooks", "escape_markdown", "list_runs", "load_batch_config", "load_report",
     "load_run", "notebook_is_dated", "notebook_parameters", "notebook_to_html",
     "publish_metrics", "publish_tables", "render", "render_batch", "report_key",

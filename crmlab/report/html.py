@@ -36,7 +36,13 @@ _EXTRA_CSS = {"text-align", "vertical-align", "font-family", "font-size", "paddi
               "border", "white-space", "max-width", "min-width", "display"}
 _IMAGE_REMOVED = "[image removed: only embedded figures are shown]"
 _CLEANER = None
-_EXPORTERS: dict[bool, Any] = {}
+_EXPORTERS: dict[tuple[bool, str], Any] = {}
+#: Fonts that draw Hangul (and Latin), tried in order: reports on Korean data must not show
+#: empty boxes in any of the browsers the readers use (Linux, Windows, macOS).
+FONT_STACK = ('"Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "Nanum Gothic", '
+              '"Malgun Gothic", "Apple SD Gothic Neo", "Helvetica Neue", Arial, sans-serif')
+#: Report languages the page declares in ``<html lang>`` (the notebook's ``lang`` parameter).
+LANGUAGES = ("en", "ko")
 
 
 def _img_filter():
@@ -98,13 +104,14 @@ def sanitize_html(fragment: Any) -> str:
     return _CLEANER.clean(text)
 
 
-def _exporter(show_input: bool):
+def _exporter(show_input: bool, lang: str = "en"):
     """An HTMLExporter (cached: building one costs a template load)."""
-    if show_input not in _EXPORTERS:
+    if (show_input, lang) not in _EXPORTERS:
         import jinja2
         from nbconvert import HTMLExporter
 
-        _EXPORTERS[show_input] = HTMLExporter(
+        _EXPORTERS[show_input, lang] = HTMLExporter(
+            language_code=lang,
             template_name="lab",
             extra_loaders=[jinja2.FileSystemLoader(str(TEMPLATES_DIR))],
             template_file=REPORT_TEMPLATE,
@@ -117,12 +124,41 @@ def _exporter(show_input: bool):
             embed_images=False,
             filters={"clean_html": sanitize_html},
         )
-    return _EXPORTERS[show_input]
+    return _EXPORTERS[show_input, lang]
+
+
+def _say(text: str, lang: str) -> str:
+    """``text`` in the report language: key ``report.<text>`` of ``crmlab/i18n/ko/report.yml``
+    (namespaced, so a header word never changes another area's translation)."""
+    if lang == "en":
+        return text
+    from crmlab import i18n
+
+    return i18n.translations(lang).get(f"report.{text}", text)
+
+
+def report_title(name: str, lang: str = "en") -> str:
+    """The report's title: the notebook's name, translated when a translation exists.
+
+    Parameters
+    ----------
+    name : str
+        The notebook's stem (``01-customer-analysis``).
+    lang : str
+
+    Returns
+    -------
+    str
+    """
+    return _say(name, lang)
 
 
 def header_html(title: str, status: str, values: Mapping[str, Any], finished: str,
-                error: str | None, show_pii: bool, as_of: str | None) -> str:
-    """The report's header: title, status, date, parameters and warnings, escaped.
+                error: str | None, show_pii: bool, as_of: str | None,
+                data: Mapping[str, Any] | None = None) -> str:
+    """The report's header: title, status, date, data, parameters and warnings, escaped.
+
+    Written in the report language (:func:`report_language` of ``values``).
 
     Parameters
     ----------
@@ -139,28 +175,40 @@ def header_html(title: str, status: str, values: Mapping[str, Any], finished: st
         Whether the report holds raw customer identifiers (adds a warning).
     as_of : str or None
         The run date of a dated run.
+    data : mapping, optional
+        The data source the run read (``crmlab.data.describe``): its ``name`` and ``where``
+        (a path, or a database URL without its password).
 
     Returns
     -------
     str
         A ``<header>`` element.
     """
-    e = html.escape
+    e, lang = html.escape, report_language(values)
     params = ", ".join(f"{e(str(k))} = {e(repr(v))}" for k, v in values.items()) or "none"
-    lines = [f'<header class="crmlab-header"><h1>{e(title)}</h1>',
-             f'<div class="meta">Status: <span class="crmlab-status-{e(status)}">{e(status)}'
-             f"</span> &middot; rendered {e(finished)}"]
+    lines = [f'<header class="crmlab-header"><h1>{e(report_title(title, lang))}</h1>',
+             f'<div class="meta">{_say("Status", lang)}: <span class="crmlab-status-{e(status)}">'
+             f'{e(_say(status, lang))}</span> &middot; {_say("rendered", lang)} {e(finished)}']
     if as_of:
-        lines.append(f" &middot; as of {e(as_of)}")
-    lines.append(f"</div><div class=\"meta\">Parameters: {params}</div>")
+        lines.append(f" &middot; {_say('as of', lang)} {e(as_of)}")
+    lines.append("</div>")
+    if data:
+        shown = str(data.get("name", ""))
+        if data.get("where") and data.get("where") != shown:
+            shown += f" ({data['where']})"
+        lines.append(f'<div class="meta">{_say("Data", lang)}: {e(shown)}</div>')
+    lines.append(f'<div class="meta">{_say("Parameters", lang)}: {params}</div>')
     if show_pii:
-        lines.append('<div class="crmlab-pii">Contains raw customer identifiers: '
-                     "do not share outside the team.</div>")
+        lines.append(f'<div class="crmlab-pii">{_say(PII_WARNING, lang)}</div>')
     if error:
-        lines.append(f'<div class="crmlab-status-failed">This report failed: {e(error)} '
-                     '(the failing cell is shown below with its code and traceback).</div>')
+        lines.append(f'<div class="crmlab-status-failed">{_say("This report failed", lang)}: '
+                     f"{e(error)} ({_say(FAILED_NOTE, lang)})</div>")
     lines.append("</header>")
     return "".join(lines)
+
+
+PII_WARNING = "Contains raw customer identifiers: do not share outside the team."
+FAILED_NOTE = "the failing cell is shown below with its code and traceback"
 
 
 def failing_cell(nb: Any) -> int | None:
@@ -179,6 +227,49 @@ def failing_cell(nb: Any) -> int | None:
                 o.get("output_type") == "error" for o in cell.get("outputs", [])):
             return i
     return None
+
+
+def _is_stderr(out: Any) -> bool:
+    return out.get("output_type") == "stream" and out.get("name") == "stderr"
+
+
+def stderr_text(nb: Any) -> str:
+    """What the notebook's cells wrote to stderr (warnings), per cell, for ``kernel.log``.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The executed notebook.
+
+    Returns
+    -------
+    str
+        ``--- cell N (stderr) ---`` blocks; empty when no cell wrote to stderr.
+    """
+    parts = []
+    for i, cell in enumerate(nb.cells):
+        text = "".join("".join(o["text"]) if isinstance(o.get("text"), list) else str(o.get("text", ""))
+                       for o in cell.get("outputs", []) if _is_stderr(o))
+        if text:
+            parts.append(f"--- cell {i} (stderr) ---\n{text.rstrip()}\n")
+    return "".join(parts)
+
+
+def report_language(values: Mapping[str, Any]) -> str:
+    """The language of the report page: the notebook's ``lang`` parameter, else English.
+
+    Parameters
+    ----------
+    values : mapping
+        Every parameter value the run used.
+
+    Returns
+    -------
+    str
+        One of :data:`LANGUAGES`.
+    """
+    lang = str(values.get("lang") or "en").strip().lower()
+    return lang if lang in LANGUAGES else "en"
 
 
 def _svg_as_image(out: Any) -> None:
@@ -203,8 +294,10 @@ def _readable_copy(nb: Any, failing: int | None) -> Any:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        # the metrics channel has an empty text/plain: nothing to show
-        cell.outputs = [o for o in cell.get("outputs", []) if METRICS_MIME not in o.get("data", {})]
+        # the metrics channel has an empty text/plain: nothing to show; warnings (stderr)
+        # are for the analyst and go to kernel.log (see stderr_text), not to business readers
+        cell.outputs = [o for o in cell.get("outputs", []) if METRICS_MIME not in o.get("data", {})
+                        and not _is_stderr(o)]
         for out in cell.outputs:
             _svg_as_image(out)
     return nb
@@ -212,11 +305,13 @@ def _readable_copy(nb: Any, failing: int | None) -> Any:
 
 def notebook_to_html(nb: Any, *, title: str, status: str = "ok", values: Mapping[str, Any] = (),
                      finished: str = "", error: str | None = None, show_pii: bool = False,
-                     as_of: str | None = None) -> str:
+                     as_of: str | None = None, data: Mapping[str, Any] | None = None) -> str:
     """An executed notebook as a self-contained HTML report for business readers.
 
     Code is hidden (for a failed run, the failing cell's code is shown with its traceback),
-    figures are embedded as data URIs, HTML and Markdown from outputs are sanitised
+    warnings (stderr) are left out (the renderer writes them to ``kernel.log``), the page
+    names a Hangul-capable font stack (:data:`FONT_STACK`) and declares ``<html lang>`` from
+    the ``lang`` parameter, figures are embedded as data URIs, HTML and Markdown from outputs are sanitised
     (:func:`sanitize_html`) and the page runs no script.
 
     Parameters
@@ -225,7 +320,7 @@ def notebook_to_html(nb: Any, *, title: str, status: str = "ok", values: Mapping
         The executed notebook (not changed).
     title : str
         The report's title (the notebook's name).
-    status, values, finished, error, show_pii, as_of
+    status, values, finished, error, show_pii, as_of, data
         For the header (see :func:`header_html`).
 
     Returns
@@ -234,12 +329,14 @@ def notebook_to_html(nb: Any, *, title: str, status: str = "ok", values: Mapping
         The page.
     """
     failing = failing_cell(nb)
+    values = dict(values)
     resources = {
-        "metadata": {"name": title},
+        "metadata": {"name": report_title(title, report_language(values))},
         "crmlab_csp": CSP,
-        "crmlab_header": header_html(title, status, dict(values), finished, error,
-                                     show_pii, as_of),
+        "crmlab_fonts": FONT_STACK,
+        "crmlab_header": header_html(title, status, values, finished, error,
+                                     show_pii, as_of, data),
     }
-    body, _ = _exporter(failing is not None).from_notebook_node(
+    body, _ = _exporter(failing is not None, report_language(values)).from_notebook_node(
         _readable_copy(nb, failing), resources=resources)
     return body

@@ -195,7 +195,8 @@ def report_key(parameters: Mapping[str, Any] | None) -> str:
     """Directory name for a parameter set: ``default`` or ``a=1,b=x`` (sorted, path-safe).
 
     Values are made safe for file names (a path keeps its file name only). When that loses
-    anything (a path, a character outside ``A-Z a-z 0-9 . _ + -``) or the key is long, a
+    anything (a path, a character other than a letter or digit of any script or ``. _ + -``)
+    or the key is long (over 100 characters or 200 bytes), a
     hash of the full parameter set is added, so two parameter sets never share a key.
 
     Parameters
@@ -222,12 +223,20 @@ def report_key(parameters: Mapping[str, Any] | None) -> str:
         text = raw
         if isinstance(value, str) and ("/" in text or "\\" in text):
             text = re.split(r"[\\/]", text.rstrip("/\\"))[-1]
-        text = re.sub(r"[^A-Za-z0-9._+-]+", "-", text) or "_"
+        text = re.sub(r"[^\w.+-]+", "-", text) or "_"  # letters of any script stay
         lossy = lossy or text != raw or value is None  # None and 'None' differ
         parts.append(f"{name}={text}")
     key = ",".join(parts)
-    if len(key) > 100 or lossy:
+    if len(key) > 100 or len(key.encode()) > _MAX_KEY_BYTES or lossy:
         exact = json.dumps(to_jsonable(dict(parameters)), sort_keys=True, default=str)
         digest = hashlib.sha256(exact.encode()).hexdigest()[:8]
-        key = f"{key[:90]},{digest}"
+        key = key[:90]
+        while len(key.encode()) > _MAX_KEY_BYTES - 9:  # Hangul takes 3 bytes a letter
+            key = key[:-1]
+        key = f"{key},{digest}"
     return key
+
+
+#: File systems allow 255 bytes a name; a key stays well below (with ``.failed`` and the
+#: hidden temporary prefix and suffix around it).
+_MAX_KEY_BYTES = 200

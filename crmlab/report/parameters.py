@@ -4,6 +4,7 @@
 - :func:`check_parameters` -- validate and coerce values (strings from the command line).
 - :func:`check_as_of` -- a run date as ``YYYY-MM-DD`` (parsed by :func:`crmlab.dates.parse_as_of`).
 - :func:`check_report_date` -- refuse a dated render of a notebook that cannot take the date.
+- :func:`check_source` -- the ``source`` parameter's file, read and checked (no data loaded).
 
 A notebook takes the report date by declaring ``as_of``. One that reads no dated data (the
 campaign test, a comparison of two runs) says so in its notebook metadata,
@@ -27,6 +28,8 @@ from crmlab.report.layout import resolve_notebook
 #: Parameters the renderer itself may set (see ``render(show_pii=, as_of=)``).
 SHOW_PII = "show_pii"
 AS_OF = "as_of"
+#: A parameter naming a data source (a shipped name or a source file), checked before a run.
+SOURCE = "source"
 #: Notebook metadata ``{"crmlab": {"dated": false}}``: the notebook reads no dated data.
 METADATA_KEY = "crmlab"
 DATED_KEY = "dated"
@@ -317,7 +320,8 @@ def check_parameters(notebook: str | Path, parameters: Mapping[str, Any] | None 
     ParameterError
         For an unknown name or a value that does not fit the declared type; the message
         names the parameter, the value, the expected type and lists the valid parameters
-        with their defaults.
+        with their defaults. A ``source`` value that is not a valid source file (see
+        :func:`check_source`) is refused naming the file and the key.
     """
     if declared is None:
         declared = notebook_parameters(notebook)
@@ -339,7 +343,41 @@ def check_parameters(notebook: str | Path, parameters: Mapping[str, Any] | None 
                 expected=f"{p.type}{' or None' if p.optional else ''} (default {p.default!r})",
                 fix=_valid_list(declared),
             ) from None
+    if isinstance(out.get(SOURCE), str):
+        check_source(out[SOURCE])
     return out
+
+
+def check_source(value: str) -> Any:
+    """Read and check a source (a shipped name or a source file) without loading its data.
+
+    The source file is checked by :func:`crmlab.data.read_source` (unknown key, missing column
+    mapping, bad value) and the data file it names must exist, so a bad source is refused
+    before a kernel starts.
+
+    Parameters
+    ----------
+    value : str
+        The ``source`` parameter as given.
+
+    Returns
+    -------
+    crmlab.data.Source
+        Show it with ``.name`` and ``.where`` (a database URL without its password).
+
+    Raises
+    ------
+    ParameterError
+        One line naming the source file and the key at fault.
+    """
+    from crmlab.data import read_source  # pandas: only when a source is given
+
+    src = read_source(value)
+    if src.path is not None and not src.path.is_file():
+        raise ParameterError("path: the data file it names is missing", file=src.file or value,
+                             value=str(src.path),
+                             fix="correct path: (relative to the source file's folder)")
+    return src
 
 
 def check_as_of(as_of: Any) -> str | None:

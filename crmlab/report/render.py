@@ -20,16 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from crmlab.errors import ParameterError, RenderError
+from crmlab.errors import CrmlabError, ParameterError, RenderError
 from crmlab.report.channel import TABLES_ENV, collect_metrics
-from crmlab.report.html import failing_cell, notebook_to_html
+from crmlab.report.html import failing_cell, notebook_to_html, stderr_text
 from crmlab.report.layout import (
     FAILED_SUFFIX, RUNS_DIR, now, output_parent, output_root as _root, report_key,
     resolve_notebook, swap_into_place, to_jsonable,
 )
 from crmlab.report.parameters import (
-    AS_OF, SHOW_PII, Parameter, check_as_of, check_parameters, check_report_date,
-    notebook_parameters,
+    AS_OF, SHOW_PII, SOURCE, Parameter, check_as_of, check_parameters, check_report_date,
+    check_source, notebook_parameters,
 )
 from crmlab.report.runs import provenance, write_index, write_manifest
 
@@ -66,6 +66,9 @@ class RenderResult:
         The run date when rendered as part of a dated run.
     show_pii : bool
         Whether the report shows raw customer identifiers.
+    data : dict
+        The data source read (``crmlab.data.describe``: name, kind, ``where`` without any
+        password); empty for a notebook without a ``source`` parameter.
     """
 
     notebook: Path
@@ -82,6 +85,7 @@ class RenderResult:
     seconds: float = 0.0
     as_of: str | None = None
     show_pii: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -106,7 +110,7 @@ class RenderResult:
             "key": report_key(self.parameters), "error": self.error,
             "failed_cell": self.failed_cell, "started": self.started,
             "finished": self.finished, "seconds": round(self.seconds, 3), "as_of": self.as_of,
-            "show_pii": self.show_pii,
+            "show_pii": self.show_pii, "data": to_jsonable(self.data),
         }
 
 
@@ -126,6 +130,8 @@ class Job:
         The coerced parameters that differ from the defaults: they name the report directory.
     run_params : dict
         What papermill injects (``given``, defaults given explicitly, ``as_of``).
+    data : dict
+        The data source (``crmlab.data.describe``) when the notebook takes ``source``.
     """
 
     notebook: Path
@@ -133,6 +139,7 @@ class Job:
     declared: dict[str, Parameter]
     given: dict[str, Any]
     run_params: dict[str, Any]
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def _absolute_paths(given: dict[str, Any]) -> dict[str, Any]:
@@ -200,14 +207,32 @@ def prepare(notebook: str | Path, parameters: Mapping[str, Any] | None, *, show_
     # a parameter equal to its default names the same report as the default
     given = {k: v for k, v in given.items() if not (k in declared and v == declared[k].default
                                                     and type(v) is type(declared[k].default))}
-    return Job(path, path.stem, declared, given, run_params)
+    return Job(path, path.stem, declared, given, run_params, _describe_source(declared, run_params))
+
+
+def _describe_source(declared: Mapping[str, Parameter], run_params: Mapping[str, Any]) -> dict:
+    """The data source a run reads, safe to show (``crmlab.data.describe``: no password).
+
+    A given ``source`` was checked by :func:`check_parameters`; a default one that cannot be
+    read is left to the notebook to report."""
+    if SOURCE not in declared:
+        return {}
+    value = run_params.get(SOURCE, declared[SOURCE].default)
+    if not isinstance(value, str) or not value:
+        return {}
+    try:
+        from crmlab.data import describe
+
+        return describe(check_source(value))
+    except CrmlabError:
+        return {}
 
 
 def _write_yaml(path: Path, data: Mapping[str, Any]) -> None:
     import yaml
 
     path.write_text(yaml.safe_dump(to_jsonable(dict(data)), sort_keys=False,
-                                   allow_unicode=True))
+                                   allow_unicode=True), encoding="utf-8")
 
 
 @contextlib.contextmanager
@@ -249,6 +274,54 @@ def _kernel_stderr_to(path: Path):
             sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
+
+
+#: The project's kernel, installed inside the virtual environment by ``make setup``
+#: (``ipykernel install --sys-prefix --name crmlab``).
+KERNEL = "crmlab"
+#: Used only when no ``crmlab`` kernel is installed (e.g. crmlab installed without ``make``).
+FALLBACK_KERNEL = "python3"
+
+
+def _own_kernel_dir() -> Path:
+    """Where ``--sys-prefix`` installs kernels: this environment's own ``share/jupyter``."""
+    return Path(sys.prefix) / "share" / "jupyter"
+
+
+@contextlib.contextmanager
+def _own_kernels_first():
+    """Look kernels up in this environment before the user's folder.
+
+    Jupyter searches ``JUPYTER_PATH`` first, then the user's data folder, then the
+    environment: a per-user ``crmlab`` kernel (another checkout's) would otherwise run
+    instead of this environment's own one.
+    """
+    own = _own_kernel_dir()
+    if not (own / "kernels" / KERNEL).is_dir():
+        yield
+        return
+    rest = os.environ.get("JUPYTER_PATH")
+    with _environ("JUPYTER_PATH", str(own) + (os.pathsep + rest if rest else "")):
+        yield
+
+
+def kernel_name() -> str:
+    """The Jupyter kernel that runs notebooks: ``crmlab``, else ``python3``.
+
+    ``make setup`` installs the ``crmlab`` kernel inside the checkout's virtual environment,
+    so each checkout runs its own code; the one in this environment is preferred over a
+    per-user one (see :func:`_own_kernels_first`).
+
+    Returns
+    -------
+    str
+        :data:`KERNEL` when such a kernelspec exists, else :data:`FALLBACK_KERNEL`.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    with _own_kernels_first():
+        specs = KernelSpecManager().find_kernel_specs()
+    return KERNEL if KERNEL in specs else FALLBACK_KERNEL
 
 
 def execute(job: Job, root: Path, *, as_of: str | None, timeout: float | None) -> RenderResult:
@@ -293,7 +366,7 @@ def execute(job: Job, root: Path, *, as_of: str | None, timeout: float | None) -
             status="ok" if error is None else "failed", path=parent / key,
             metrics=collect_metrics(nb), error=error, failed_cell=failing_cell(nb),
             started=started, finished=now(), seconds=time.perf_counter() - t0, as_of=as_of,
-            show_pii=bool(values.get(SHOW_PII, False)),
+            show_pii=bool(values.get(SHOW_PII, False)), data=job.data,
         )
         _write_report(result, nb, tmp, t0)
         return result
@@ -310,10 +383,11 @@ def _run_kernel(job: Job, tmp: Path, timeout: float | None) -> tuple[Any, str | 
     out_nb = tmp / "notebook.ipynb"
     error, nb = None, None
     try:
-        with _kernel_stderr_to(tmp / "kernel.log"), _environ(TABLES_ENV, str(tmp / "tables")):
+        with _kernel_stderr_to(tmp / "kernel.log"), _environ(TABLES_ENV, str(tmp / "tables")), \
+                _own_kernels_first():
             nb = pm.execute_notebook(
                 str(job.notebook), str(out_nb), parameters=job.run_params,
-                kernel_name="python3", cwd=str(job.notebook.parent), progress_bar=False,
+                kernel_name=kernel_name(), cwd=str(job.notebook.parent), progress_bar=False,
                 log_output=False, execution_timeout=timeout,
             )
     except pm.PapermillExecutionError as exc:
@@ -333,14 +407,20 @@ def _write_report(result: RenderResult, nb: Any, tmp: Path, t0: float) -> None:
     """Write the report files into ``tmp`` and move it to its final place."""
     page = notebook_to_html(nb, title=result.name, status=result.status, values=result.values,
                             finished=result.finished, error=result.error,
-                            show_pii=result.show_pii, as_of=result.as_of)
+                            show_pii=result.show_pii, as_of=result.as_of, data=result.data)
     (tmp / "report.html").write_text(page, encoding="utf-8")
+    warnings = stderr_text(nb)  # warnings are for the analyst, not in the business report
+    if warnings:
+        with open(tmp / "kernel.log", "a", encoding="utf-8") as log:
+            log.write(warnings)
     _write_yaml(tmp / "params.yaml", result.values)
-    (tmp / "metrics.json").write_text(json.dumps(result.metrics, indent=2, sort_keys=True))
+    (tmp / "metrics.json").write_text(json.dumps(result.metrics, indent=2, sort_keys=True,
+                                                 ensure_ascii=False), encoding="utf-8")
     meta = result.to_dict()
     meta["provenance"] = provenance([result])
     meta["seconds"] = round(time.perf_counter() - t0, 3)
-    (tmp / "report.json").write_text(json.dumps(meta, indent=2))
+    (tmp / "report.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False),
+                                     encoding="utf-8")
     good = result.path
     final = good if result.ok else good.with_name(good.name + FAILED_SUFFIX)
     swap_into_place(tmp, final)

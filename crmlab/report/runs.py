@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from crmlab import config
 from crmlab.errors import RenderError
-from crmlab.report.html import CSP
+from crmlab.report.html import CSP, FONT_STACK
 from crmlab.report.layout import FAILED_SUFFIX, RUNS_DIR, now, output_root as _root, report_key
 from crmlab.report.parameters import AS_OF
 
@@ -187,7 +187,7 @@ def write_manifest(run_dir: Path, results: list[RenderResult], *, started: str, 
     old: dict[str, Any] = {}
     if path.is_file():
         try:
-            old = json.loads(path.read_text())
+            old = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
             old = {}
     entries = {(e["notebook"], e["key"]): e for e in old.get("reports", [])}
@@ -206,7 +206,7 @@ def write_manifest(run_dir: Path, results: list[RenderResult], *, started: str, 
         "reports": sorted(entries.values(), key=lambda e: (e["notebook"], e["key"])),
     }
     tmp = path.with_name(f".manifest.json.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.write_text(json.dumps(manifest, indent=2))
+    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     tmp.replace(path)
     return path
 
@@ -234,7 +234,7 @@ def list_runs(output_root: str | Path | None = None) -> list[str]:
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
 
@@ -265,9 +265,9 @@ def load_report(path: str | Path) -> dict[str, Any]:
     if not (path / "report.json").is_file():
         raise RenderError("not a rendered report directory", file=path,
                           expected="a folder with report.json, metrics.json, params.yaml")
-    meta = json.loads((path / "report.json").read_text())
+    meta = json.loads((path / "report.json").read_text(encoding="utf-8"))
     try:
-        params = yaml.safe_load((path / "params.yaml").read_text()) or {}
+        params = yaml.safe_load((path / "params.yaml").read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         params = {}
     tables = {}
@@ -288,7 +288,7 @@ def _load_manifest(run: str | Path, root: Path) -> dict[str, Any]:
         known = ", ".join(list_runs(root)) or "none"
         raise RenderError("no rendered run of that name", file=run_dir, value=str(run),
                           expected=f"one of the runs under {root / RUNS_DIR} ({known})")
-    manifest = json.loads(path.read_text())
+    manifest = json.loads(path.read_text(encoding="utf-8"))
     for entry in manifest["reports"]:
         entry["dir"] = run_dir / entry["path"]
         entry["metrics_path"] = run_dir / entry["metrics"]
@@ -350,7 +350,7 @@ def load_run(run: str | Path, output_root: str | Path | None = None, *,
 
 _INDEX_HEAD = ("<tr><th>notebook</th><th>parameters</th><th>status</th><th>rendered (UTC)</th>"
                "<th></th><th>error</th></tr>")
-_INDEX_STYLE = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
+_INDEX_STYLE = ("body{font-family:" + FONT_STACK + ";margin:2em}table{border-collapse:collapse;"
                 "margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
                 ".s-failed{color:#b00020;font-weight:bold}.s-ok{color:#1b5e20}")
 
@@ -362,7 +362,7 @@ def _report_dirs(root: Path) -> list[tuple[Path, dict[str, Any]]]:
         if any(part.startswith(".") for part in rel):
             continue  # temporary and old directories
         try:
-            found.append((meta.parent, json.loads(meta.read_text())))
+            found.append((meta.parent, json.loads(meta.read_text(encoding="utf-8"))))
         except (OSError, ValueError):
             continue
     return found

@@ -175,6 +175,24 @@ def test_quality_prints_the_summary(capsys, tmp_path):
     assert "Cleaning audit" in out
 
 
+def test_quality_reads_a_source_file(capsys):
+    """The Korean export: CP949, Korean headers, 오전/오후 times, "8,920" prices."""
+    code, out, err = _run(capsys, "quality", FIXTURES / "korean_shop.yml")
+    assert code == 0, err
+    rows = dict(line.split(None, 1) for line in out.splitlines()[2:12])
+    assert rows["source"].strip() == "한국 쇼핑몰 주문"
+    assert rows["rows"].strip() == "30651" and rows["customers"].strip() == "292"
+
+
+def test_quality_refuses_a_bad_source_file_naming_the_key(capsys, tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: x\npath: x.csv\nencodng: cp949\n", encoding="utf-8")
+    code, out, err = _run(capsys, "quality", bad)
+    assert code == 2
+    line = _one_line_error(err)
+    assert "bad.yml" in line and "unknown key 'encodng'" in line
+
+
 def test_quality_missing_file(capsys, tmp_path):
     code, out, err = _run(capsys, "quality", tmp_path / "nope.csv", "--columns", "online_retail")
     assert code == 2
