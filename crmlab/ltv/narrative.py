@@ -585,12 +585,12 @@ def recommendations(facts: Mapping[str, Any], lang: str = "en") -> str:
                                ", 첫 주문 금액이 큰 고객도 포함(Cox 모형에서 이탈이 더 빠름)")}.get(
         f.get("first_value_effect"), "")
     back = (_pick(lang, f" and {_pct(1 - f['month1'])} of a cohort does not order in its second month",
-                  f", 코호트의 {_pct(1 - f['month1'])}가 두 번째 달에 주문하지 않습니다") if _ok(f.get("month1")) else "")
+                  f" 코호트의 {_pct(1 - f['month1'])}는 두 번째 달에 주문하지 않습니다.") if _ok(f.get("month1")) else "")
     if f["one_order_share"] >= 0.3:
         recs.append(_pick(lang, f"**Win the second order.** {_pct(f['one_order_share'])} of customers have ordered "
                                 f"only once{back}: a welcome sequence with a second-order incentive{weight}.",
                           f"**두 번째 주문을 확보하십시오.** 고객의 {_pct(f['one_order_share'])}가 한 번만 "
-                          f"주문했습니다{back}. 재구매 혜택이 있는 환영 프로그램을 운영하십시오{weight}."))
+                          f"주문했습니다.{back} 재구매 혜택이 있는 환영 프로그램을 운영하십시오{weight}."))
     recs.append(_pick(lang, f"**Value decisions with CLV, not last year's revenue.** {f['model']} predicted the "
                             f"holdout within {f['mae']:.2f} orders per customer; {segment_name(f['top_segment'], lang)} "
                             f"holds {_pct(f['top_share'])} of the expected margin. Re-check the model on a fresh "
@@ -618,7 +618,7 @@ HEADERS = {
     "covariate": "covariate", "customer_id": "customer", "group": "segment",
 }
 _PERCENT = {"retention", "clv_share", "p_alive", "p_alive_mean"}
-_MONEY = {"clv_mean", "clv_total", "past_value", "clv", "predicted_total", "actual_total", "expected_purchases"}
+_MONEY = {"clv_total", "past_value", "predicted_total", "actual_total", "expected_purchases"}
 _INTEGER = {"customers", "churned", "top_customers", "retained", "days_since_last", "frequency"}
 
 
@@ -647,14 +647,15 @@ def table(df: pd.DataFrame, lang: str = "en", *, translate_index: bool = False) 
     survival = {c: _pick(lang, f"still active after {c[9:-1]} days", f"{c[9:-1]}일 후 유지율")
                 for c in d.columns if str(c).startswith("survival_")}
     names = {**{c: HEADERS.get(c, c) for c in d.columns}, **survival}
+    if translate_index:  # here, so the index keeps its name
+        d.index = pd.Index([t(str(v), lang) for v in d.index], name=d.index.name)
     if d.index.name in HEADERS:
         d.index.name = HEADERS[d.index.name]
     d = d.rename(columns=names)
     percent = [names[c] for c in df.columns if c in _PERCENT or c in survival]
     money = [names[c] for c in df.columns if c in _MONEY]
     integer = [names[c] for c in df.columns if c in _INTEGER]
-    return report_table(d, percent=percent, money=money, integer=integer, lang=lang,
-                        translate_index=translate_index)
+    return report_table(d, percent=percent, money=money, integer=integer, lang=lang)
 
 
 def translate_axes(ax: Any, lang: str = "en") -> Any:

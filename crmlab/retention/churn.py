@@ -159,6 +159,11 @@ class CoxResult(Result):
                     fmt="o", color="#4C72B0", capsize=3)
         ax.axvline(1, color="grey", ls="--")
         ax.set_xscale("log")
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+
+        # plain tick labels: the default 10^x mathtext draws a minus sign the Hangul font lacks
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_yticks(y)
         ax.set_yticklabels(t.index)
         ax.set_xlabel("hazard ratio of churn (log scale)")
