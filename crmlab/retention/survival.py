@@ -179,22 +179,23 @@ def survival(
                                      "lower": lo, "upper": hi, "at_risk": sf.n_risk, "events": sf.n_events})
         curves[name].attrs["follow_up"] = float(g[duration_col].max())
         fits[name] = sf
-        med = sf.quantile(0.5)
-        with np.errstate(all="ignore"):
-            try:
-                mlo, mhi = sf.quantile_ci(0.5, alpha=alpha)
-            except Exception:  # statsmodels can fail when the curve never reaches 50%
-                mlo, mhi = np.nan, np.nan
-        row = {"customers": len(g), "churned": int(g[event_col].sum()),
-               "median_days": _finite(med), "median_lower": _finite(mlo), "median_upper": _finite(mhi)}
-        for h in kept:
-            row[f"survival_{h:g}d"] = _survival_at(curves[name], h)
-        rows[name] = row
+        rows[name] = {"customers": len(g), "churned": int(g[event_col].sum()), **_median(sf, alpha),
+                      **{f"survival_{h:g}d": _survival_at(curves[name], h) for h in kept}}
     tab = pd.DataFrame.from_dict(rows, orient="index")
     tab.index.name = by or "group"
     origin = f"{table.attrs['from_date']}" if table.attrs.get("from_date") else "first purchase"
     return SurvivalResult(fits, curves, tab, alpha, by, origin, follow_up,
                           tuple(h for h in horizons if h > follow_up))
+
+
+def _median(sf: Any, alpha: float) -> dict[str, float]:
+    """Median lifetime with its interval (NaN where the curve never reaches 50%)."""
+    with np.errstate(all="ignore"):
+        try:
+            lo, hi = sf.quantile_ci(0.5, alpha=alpha)
+        except Exception:  # statsmodels can fail when the curve never reaches 50%
+            lo, hi = np.nan, np.nan
+    return {"median_days": _finite(sf.quantile(0.5)), "median_lower": _finite(lo), "median_upper": _finite(hi)}
 
 
 def _survival_at(curve: pd.DataFrame, days: float) -> float:
