@@ -34,7 +34,7 @@ errors from the observed information, AIC/BIC, and warns when a fit does not con
 lifetimes stays the reference the tests compare against (:meth:`PurchaseModel.to_lifetimes`);
 it is a test-only dependency.
 
-Layout: ``summaries`` (summary, calibration_holdout, aggregate), ``base`` (fitter machinery,
+Layout: ``summaries`` (summary, calibration_holdout, calibration_cutoff, aggregate), ``base`` (fitter machinery,
 :class:`FitResult`, the abstract :class:`PurchaseModel` a new model subclasses), one module
 per model (``bgnbd``, ``mbgnbd``, ``pareto_nbd``, ``gamma_gamma``), ``clv`` (CLV and the
 at-risk rule), ``validation`` (holdout checks, model choice), ``datasets`` (CDNOW).
@@ -47,13 +47,14 @@ from crmlab.ltv.datasets import cdnow_master_path, load_cdnow_master
 from crmlab.ltv.gamma_gamma import GammaGamma
 from crmlab.ltv.mbgnbd import MBGNBD
 from crmlab.ltv.pareto_nbd import ParetoNBD
-from crmlab.ltv.summaries import UNITS, aggregate, calibration_holdout, summary
+from crmlab.ltv.summaries import UNITS, aggregate, calibration_cutoff, calibration_holdout, summary
 from crmlab.ltv.validation import ComparisonResult, HoldoutResult, compare_models, holdout_check
 
 __all__ = [
     "UNITS",
     "summary",
     "calibration_holdout",
+    "calibration_cutoff",
     "aggregate",
     "PurchaseModel",
     "BGNBD",

@@ -119,6 +119,11 @@ class CLVResult(Result):
         bins = np.logspace(np.log10(v.min()), np.log10(v.max() + 1), 40)
         ax.hist(v, bins=bins, color="#4C72B0")
         ax.set_xscale("log")
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+
+        # plain tick labels: the default 10^x mathtext draws a minus sign the Hangul font lacks
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.axvline(v.quantile(0.9), color="#C44E52", ls="--", label="top 10% threshold")
         ax.set_xlabel(f"CLV over {self.horizon_months} months (margin, discounted)")
         ax.set_ylabel("customers")

@@ -16,7 +16,7 @@ from crmlab import dates
 from crmlab.columns import require_columns
 from crmlab.errors import DataError, ParameterError
 
-__all__ = ["UNITS", "summary", "calibration_holdout", "aggregate"]
+__all__ = ["UNITS", "summary", "calibration_holdout", "calibration_cutoff", "aggregate"]
 
 #: Time units for frequency/recency/T: days, weeks (Monday to Sunday, as pandas' "W"), months.
 UNITS = ("D", "W", "M")
@@ -304,6 +304,66 @@ def calibration_holdout(
     cal.attrs["calibration_end"] = str(cal_end)
     cal.attrs["observation_end"] = str(obs_end)
     return cal
+
+
+def calibration_cutoff(
+    transactions: pd.DataFrame,
+    cutoff: Any = "",
+    *,
+    share: float = 0.7,
+    holdout_days: int = 0,
+    as_of: Any = None,
+    date_col: str = "order_ts",
+) -> pd.Timestamp:
+    """The calibration end of a holdout check, relative to the data unless given.
+
+    Without ``cutoff`` the calibration period is the first ``share`` of the days between the
+    first order and the observation end (the last day before ``as_of``,
+    :func:`crmlab.dates.observation_end`), or, with ``holdout_days``, everything but the last
+    ``holdout_days`` days. No date of any particular data set is assumed.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        Order lines with a datetime ``date_col``.
+    cutoff : str or date-like
+        An explicit calibration end (``"YYYY-MM-DD"``); empty or None for the relative default.
+    share : float
+        Share of the observed days used for calibration, in (0, 1).
+    holdout_days : int
+        When positive, the holdout length in days (overrides ``share``).
+    as_of : str or Timestamp, optional
+        Report date (:func:`crmlab.dates.cutoff`).
+    date_col : str
+        Order date column.
+
+    Returns
+    -------
+    pandas.Timestamp
+        Midnight of the calibration end, strictly after the first order day and before the
+        observation end.
+
+    Raises
+    ------
+    ParameterError
+        For a share outside (0, 1), or a cut-off (given or derived) outside the data.
+    """
+    tx, as_of_ts = dates.cutoff(transactions, as_of, date_col)
+    first = tx[date_col].min().normalize()
+    end = dates.observation_end(as_of_ts)
+    if dates.parse_as_of(cutoff) is not None:
+        out = dates.parse_as_of(cutoff)
+    elif holdout_days and holdout_days > 0:
+        out = end - pd.Timedelta(days=int(holdout_days))
+    else:
+        if not 0 < share < 1:
+            raise ParameterError("the calibration share must lie between 0 and 1", value=share, fix="e.g. 0.7")
+        out = first + pd.Timedelta(days=round(share * (end - first).days))
+    if not first < out < end:
+        raise ParameterError("the calibration cut-off must lie inside the data", value=str(out.date()),
+                             expected=f"a date after {first.date()} and before {end.date()}",
+                             fix="pass cutoff= or a shorter holdout_days=")
+    return out
 
 
 def aggregate(*columns: Any) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:

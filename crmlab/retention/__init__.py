@@ -18,15 +18,16 @@ Workflow::
     cohorts = retention.cohort_matrix(tx)            # cohorts.plot()
     ct = retention.churn_table(tx, churn_days=90)
     km = retention.survival(ct, by="segment")        # km.plot(), km.summary
-    cox = retention.churn_drivers(ct, ["log_first_order_value", "domestic"])
+    use, dropped = retention.churn_covariates(ct, [*retention.BASELINE_COVARIATES, "domestic"])
+    cox = retention.churn_drivers(ct, use)
 
-Layout: ``cohorts`` (cohort_matrix), ``churn`` (churn_table, churn_drivers), ``survival``
+Layout: ``cohorts`` (cohort_matrix), ``churn`` (churn_table, churn_covariates, churn_drivers), ``survival``
 (Kaplan-Meier), ``best`` (best_customer_retention); the report date goes through
 :func:`crmlab.dates.cutoff`, the best segments come from :data:`crmlab.segments.BEST_SEGMENTS`.
 """
 
 from crmlab.retention.best import BestCustomerResult, best_customer_retention
-from crmlab.retention.churn import CoxResult, churn_drivers, churn_table
+from crmlab.retention.churn import BASELINE_COVARIATES, CoxResult, churn_covariates, churn_drivers, churn_table
 from crmlab.retention.cohorts import CohortResult, cohort_matrix
 from crmlab.retention.survival import SurvivalResult, survival
 
@@ -35,6 +36,8 @@ __all__ = [
     "churn_table",
     "survival",
     "churn_drivers",
+    "churn_covariates",
+    "BASELINE_COVARIATES",
     "best_customer_retention",
     "CohortResult",
     "SurvivalResult",

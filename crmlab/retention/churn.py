@@ -15,7 +15,10 @@ from crmlab.plots import get_ax
 from crmlab.results import Result
 from crmlab.retention._common import _known
 
-__all__ = ["churn_table", "churn_drivers", "CoxResult"]
+__all__ = ["churn_table", "churn_drivers", "churn_covariates", "CoxResult", "BASELINE_COVARIATES"]
+
+#: covariates of :func:`churn_table` known at the first order, in the order a report shows them
+BASELINE_COVARIATES = ("log_first_order_value", "first_order_lines")
 
 
 def _first_order_covariates(tx: pd.DataFrame, first: pd.Series, customer_col: str, date_col: str,
@@ -156,6 +159,11 @@ class CoxResult(Result):
                     fmt="o", color="#4C72B0", capsize=3)
         ax.axvline(1, color="grey", ls="--")
         ax.set_xscale("log")
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+
+        # plain tick labels: the default 10^x mathtext draws a minus sign the Hangul font lacks
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_yticks(y)
         ax.set_yticklabels(t.index)
         ax.set_xlabel("hazard ratio of churn (log scale)")
@@ -231,3 +239,51 @@ def churn_drivers(
         "p_value": np.asarray(fit.pvalues),
     }, index=pd.Index(X.columns, name="covariate"))
     return CoxResult(tab, fit, len(d), int(d[event_col].sum()), alpha)
+
+
+def churn_covariates(
+    table: pd.DataFrame,
+    candidates: Sequence[str] = BASELINE_COVARIATES,
+    *,
+    event_col: str = "churned",
+    min_level: int = 10,
+) -> tuple[list[str], dict[str, str]]:
+    """The candidate covariates a Cox model can estimate on ``table``, and why the others cannot.
+
+    A candidate is dropped when the table lacks it (``"missing"``), when it does not vary
+    (``"constant"``), or, for a two-valued covariate, when one of its values has fewer than
+    ``min_level`` customers or no churn event (``"rare"``): such a column gives a hazard ratio
+    of 0 or infinity (e.g. 9e-10 with an interval from 0 to infinity), not an estimate.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`churn_table`.
+    candidates : sequence of str
+        Columns to consider, e.g. ``BASELINE_COVARIATES + ("domestic",)``.
+    event_col : str
+        Churn flag.
+    min_level : int
+        Fewest customers each value of a two-valued covariate needs.
+
+    Returns
+    -------
+    (list of str, dict of str -> str)
+        The covariates to use, and each dropped one with its reason
+        (``"missing"``, ``"constant"`` or ``"rare"``).
+    """
+    chosen, dropped = [], {}
+    for c in candidates:
+        if c not in table.columns:
+            dropped[c] = "missing"
+            continue
+        col = table[c].dropna()
+        counts = col.astype(str).value_counts()
+        if len(counts) <= 1:
+            dropped[c] = "constant"
+        elif len(counts) == 2 and (counts.min() < min_level or (
+                table.loc[col.index, event_col].astype(bool).groupby(col.astype(str)).sum() == 0).any()):
+            dropped[c] = "rare"
+        else:
+            chosen.append(c)
+    return chosen, dropped

@@ -35,7 +35,8 @@ class SurvivalResult(Result):
     fits : dict
         statsmodels ``SurvfuncRight`` per group.
     curves : dict of str -> pandas.DataFrame
-        time, survival, lower, upper, at_risk, events per group.
+        time, survival, lower, upper, at_risk, events per group; ``attrs["follow_up"]`` is the
+        group's longest duration.
     table : pandas.DataFrame
         Per group: customers, churned, median_days with its interval, survival at horizons.
     alpha : float
@@ -44,20 +45,31 @@ class SurvivalResult(Result):
         Grouping column.
     origin : str
         What the clock starts at (for the axis label).
+    follow_up : float
+        Longest follow-up in the data (days): no survival is reported beyond it.
+    dropped_horizons : tuple of float
+        Requested horizons beyond ``follow_up``, left out of the table.
     """
 
     title = "Time to churn (Kaplan-Meier)"
 
     def __init__(self, fits: dict[str, Any], curves: dict[str, pd.DataFrame], table: pd.DataFrame,
-                 alpha: float, by: str | None, origin: str = "first purchase"):
+                 alpha: float, by: str | None, origin: str = "first purchase", follow_up: float = float("inf"),
+                 dropped_horizons: tuple[float, ...] = ()):
         self.fits = fits
         self.curves = curves
         self.table = table
         self.alpha = alpha
         self.by = by
         self.origin = origin
-        self.notes = (f"{1 - alpha:.0%} pointwise log(-log) bands; median = first time the "
-                      "survival curve falls below 50% (statsmodels' convention; empty when never reached)",)
+        self.follow_up = follow_up
+        self.dropped_horizons = tuple(dropped_horizons)
+        notes = [f"{1 - alpha:.0%} pointwise log(-log) bands; median = first time the "
+                 "survival curve falls below 50% (statsmodels' convention; empty when never reached)"]
+        if self.dropped_horizons:
+            notes.append(f"the data follows customers for at most {follow_up:,.0f} days, so survival at "
+                         + ", ".join(f"{h:g}" for h in self.dropped_horizons) + " days is not reported")
+        self.notes = tuple(notes)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -67,7 +79,7 @@ class SurvivalResult(Result):
         return {"groups": self.table.reset_index().to_dict(orient="records")}
 
     def survival_at(self, days: float) -> pd.Series:
-        """Share still active ``days`` after the first purchase, per group.
+        """Share still active ``days`` after the start of the clock, per group.
 
         Parameters
         ----------
@@ -76,12 +88,10 @@ class SurvivalResult(Result):
         Returns
         -------
         pandas.Series
+            NaN for a group whose customers are followed for less than ``days``: the data
+            says nothing about survival beyond its follow-up.
         """
-        out = {}
-        for name, c in self.curves.items():
-            before = c[c["time"] <= days]
-            out[name] = float(before["survival"].iloc[-1]) if len(before) else 1.0
-        return pd.Series(out, name=f"survival_{days:g}d")
+        return pd.Series({name: _survival_at(c, days) for name, c in self.curves.items()}, name=f"survival_{days:g}d")
 
     def plot(self, ax=None, *, bands: bool = True, max_days: float | None = None):
         """Survival curves (step functions) with confidence bands."""
@@ -119,7 +129,10 @@ def survival(
     standard errors). Per group: customers, churn events, median lifetime in days with its
     confidence interval (Brookmeyer & Crowley 1982, statsmodels ``quantile_ci``), and the
     share surviving at each of ``horizons`` days. Groups smaller than ``min_group`` are left
-    out (their curves would be noise).
+    out (their curves would be noise). Survival is never reported beyond the follow-up the
+    data has: a horizon longer than the longest duration in ``table`` is left out of the table
+    (listed in ``dropped_horizons`` and the notes), and a group followed for less than a
+    horizon shows NaN there.
 
     Parameters
     ----------
@@ -155,6 +168,8 @@ def survival(
         raise DataError(f"no group has at least {min_group} customers", column=by,
                         fix="lower min_group or use a coarser grouping")
     z = float(_z(alpha))
+    follow_up = float(d[duration_col].max())
+    kept = tuple(h for h in horizons if h <= follow_up)
     fits, curves, rows = {}, {}, {}
     for name, g in groups:
         sf = SurvfuncRight(g[duration_col].to_numpy(dtype=float), g[event_col].to_numpy(dtype=float),
@@ -162,23 +177,33 @@ def survival(
         lo, hi = _loglog_band(sf.surv_prob, sf.surv_prob_se, z)
         curves[name] = pd.DataFrame({"time": sf.surv_times, "survival": sf.surv_prob,
                                      "lower": lo, "upper": hi, "at_risk": sf.n_risk, "events": sf.n_events})
+        curves[name].attrs["follow_up"] = float(g[duration_col].max())
         fits[name] = sf
-        med = sf.quantile(0.5)
-        with np.errstate(all="ignore"):
-            try:
-                mlo, mhi = sf.quantile_ci(0.5, alpha=alpha)
-            except Exception:  # statsmodels can fail when the curve never reaches 50%
-                mlo, mhi = np.nan, np.nan
-        row = {"customers": len(g), "churned": int(g[event_col].sum()),
-               "median_days": _finite(med), "median_lower": _finite(mlo), "median_upper": _finite(mhi)}
-        for h in horizons:
-            before = curves[name][curves[name]["time"] <= h]
-            row[f"survival_{h:g}d"] = float(before["survival"].iloc[-1]) if len(before) else 1.0
-        rows[name] = row
+        rows[name] = {"customers": len(g), "churned": int(g[event_col].sum()), **_median(sf, alpha),
+                      **{f"survival_{h:g}d": _survival_at(curves[name], h) for h in kept}}
     tab = pd.DataFrame.from_dict(rows, orient="index")
     tab.index.name = by or "group"
     origin = f"{table.attrs['from_date']}" if table.attrs.get("from_date") else "first purchase"
-    return SurvivalResult(fits, curves, tab, alpha, by, origin)
+    return SurvivalResult(fits, curves, tab, alpha, by, origin, follow_up,
+                          tuple(h for h in horizons if h > follow_up))
+
+
+def _median(sf: Any, alpha: float) -> dict[str, float]:
+    """Median lifetime with its interval (NaN where the curve never reaches 50%)."""
+    with np.errstate(all="ignore"):
+        try:
+            lo, hi = sf.quantile_ci(0.5, alpha=alpha)
+        except Exception:  # statsmodels can fail when the curve never reaches 50%
+            lo, hi = np.nan, np.nan
+    return {"median_days": _finite(sf.quantile(0.5)), "median_lower": _finite(lo), "median_upper": _finite(hi)}
+
+
+def _survival_at(curve: pd.DataFrame, days: float) -> float:
+    """Kaplan-Meier survival at ``days`` (NaN beyond the follow-up of the group)."""
+    if days > curve.attrs.get("follow_up", np.inf):
+        return float("nan")
+    before = curve[curve["time"] <= days]
+    return float(before["survival"].iloc[-1]) if len(before) else 1.0
 
 
 def _z(alpha: float) -> float:

@@ -137,3 +137,17 @@ def test_summary_as_of_errors(toy):
         ltv.summary(toy, as_of="2010-01-01")
     with pytest.raises(ParameterError, match="not a date"):
         ltv.summary(toy, as_of="soon")
+
+
+def test_calibration_cutoff_is_relative_to_the_data(toy):
+    """Toy log: first order 2011-01-03, last 2011-03-01 (observation end), 57 days apart."""
+    from crmlab.errors import ParameterError
+
+    assert ltv.calibration_cutoff(toy) == pd.Timestamp("2011-02-12")  # 3 Jan + round(0.7 * 57) = 40 days
+    assert ltv.calibration_cutoff(toy, holdout_days=14) == pd.Timestamp("2011-02-15")
+    assert ltv.calibration_cutoff(toy, "2011-02-01") == pd.Timestamp("2011-02-01")
+    # a report date moves the end: orders before 15 Feb, observation end 14 Feb, 42 days
+    assert ltv.calibration_cutoff(toy, share=0.5, as_of="2011-02-15") == pd.Timestamp("2011-01-24")
+    for kwargs in ({"share": 1.5}, {"cutoff": "2010-06-30"}, {"holdout_days": 100}):
+        with pytest.raises(ParameterError):
+            ltv.calibration_cutoff(toy, **kwargs)

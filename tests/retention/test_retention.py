@@ -197,3 +197,40 @@ def test_best_customer_retention_defaults_to_best_segments():
                                            columns="online_retail")).data
     res = retention.best_customer_retention(tx, period="Q")
     assert res.top_segments == tuple(segments.BEST_SEGMENTS)
+
+
+def test_survival_never_reports_beyond_the_follow_up():
+    """Longest duration 8 days: a 30-day horizon is dropped (with a note), a 5-day one is kept;
+    group b is followed for 3 days only, so its 5-day survival is NaN, not its last value."""
+    t = pd.DataFrame({"duration_days": [2, 3, 5, 6, 8, 1, 2, 3], "churned": [1, 0, 1, 0, 1, 1, 0, 1],
+                      "g": list("aaaaabbb")})
+    km = retention.survival(t, by="g", min_group=1, horizons=(5, 30))
+    assert list(km.table.filter(like="survival_").columns) == ["survival_5d"]
+    assert km.follow_up == 8 and km.dropped_horizons == (30,)
+    assert any("at most 8 days" in n and "30" in n for n in km.notes)
+    assert km.table.loc["a", "survival_5d"] == pytest.approx(4 / 5 * 2 / 3)  # S(2)=4/5, S(5)=4/5*2/3
+    assert np.isnan(km.table.loc["b", "survival_5d"])
+    assert np.isnan(km.survival_at(4)["b"]) and km.survival_at(3)["b"] == pytest.approx(0)
+    full = retention.survival(t, min_group=1, horizons=(5,))
+    assert full.dropped_horizons == () and len(full.notes) == 1
+
+
+def test_churn_covariates_drop_what_cannot_be_estimated():
+    """A covariate the table lacks, one that never varies, and a two-valued one with a single
+    customer in one value (the 9e-10 hazard ratio) are dropped with their reasons."""
+    rng = np.random.default_rng(0)
+    n = 60
+    t = pd.DataFrame({"duration_days": rng.exponential(50, n), "churned": rng.random(n) < 0.6,
+                      "log_first_order_value": rng.normal(3, 1, n), "first_order_lines": rng.integers(1, 5, n),
+                      "domestic": 1.0})
+    use, dropped = retention.churn_covariates(t, [*retention.BASELINE_COVARIATES, "domestic", "channel"])
+    assert use == ["log_first_order_value", "first_order_lines"]
+    assert dropped == {"domestic": "constant", "channel": "missing"}
+    t.loc[0, "domestic"] = 0.0
+    assert retention.churn_covariates(t, ["domestic"]) == ([], {"domestic": "rare"})
+    t["domestic"] = np.r_[np.zeros(30), np.ones(30)]
+    t["churned"] = t["domestic"] == 1  # no churn among the non-domestic: separation
+    assert retention.churn_covariates(t, ["domestic"])[1] == {"domestic": "rare"}
+    t["churned"] = np.tile([True, False], 30)
+    assert retention.churn_covariates(t, ["domestic"]) == (["domestic"], {})
+    assert retention.churn_drivers(t, ["domestic"]).table["hazard_ratio"].between(0.1, 10).all()
