@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import re
+
 import pandas as pd
 
 from crmlab.i18n import check_lang, segment_name
@@ -18,7 +20,31 @@ _CANT_LOSE = "Can't Lose Them"
 
 
 def _pick(lang: str, en: str, ko: str) -> str:
-    return ko if check_lang(lang) == "ko" else en
+    if check_lang(lang) == "ko":  # Markdown bold does not close before a Hangul particle: use <b>
+        return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", ko)
+    return en
+
+
+def kpi_table(kd: Mapping[str, Any], lang: str = "en"):
+    """The headline KPIs as a report table: counts with separators, money, the repeat rate in %.
+
+    Parameters
+    ----------
+    kd : mapping
+        ``customers.kpis(...).to_dict()``.
+    lang : str
+
+    Returns
+    -------
+    crmlab.results.ReportTable
+    """
+    from crmlab.i18n import t
+    from crmlab.results import ReportTable, fmt_money, fmt_number, fmt_percent
+
+    shown = {k: (fmt_percent(v) if k == "repeat_rate" else fmt_money(v) if "revenue" in k or "value" in k
+                 else fmt_number(v)) for k, v in kd.items()}
+    table = pd.DataFrame({t("metric", lang): [t(k, lang) for k in shown], t("value", lang): list(shown.values())})
+    return ReportTable(table, {t("value", lang)})
 
 
 def data_intro(source_name: str, kpi: Mapping[str, Any], lang: str = "en") -> str:
@@ -67,9 +93,11 @@ def cleaning(audit: pd.DataFrame, raw_revenue: float, raw_rows: int, lang: str =
     removed = removed[removed["applied"] & (removed["rows"] > 0)]
     if len(removed):
         top = removed.sort_values("rows", ascending=False).index[0]
+        from crmlab.i18n import t
+
         text += _pick(lang, f"The largest cleaning step is *{top.replace('_', ' ')}* "
                             f"({int(removed.loc[top, 'rows']):,} lines). ",
-                      f"가장 큰 정리 단계는 *{top}* ({int(removed.loc[top, 'rows']):,}건)입니다. ")
+                      f"가장 큰 정리 단계는 *{t(top, lang)}* ({int(removed.loc[top, 'rows']):,}건)입니다. ")
     if anon >= 0.005:
         text += _pick(lang, f"Lines without a customer ID carry **{anon:.0%} of gross revenue**: that revenue "
                             "cannot be tied to a person; a loyalty or login incentive at checkout would make it "

@@ -236,7 +236,7 @@ def report_table(df: pd.DataFrame, *, percent: Any = (), money: Any = (), intege
             continue
         right.add(col)
     if translate_index:
-        shown.index = [i18n.t(str(v), lang) for v in shown.index]
+        shown.index = pd.Index([i18n.t(str(v), lang) for v in shown.index], name=shown.index.name)
     names = {c: i18n.t(str(c), lang) for c in shown.columns}
     shown = shown.rename(columns=names)
     if shown.index.name is not None:

@@ -18,3 +18,9 @@ ENGLISH: dict[str, str] = {
     "send_time": "send time",
     "segments_figure": "RFM segments: size and value",
 }
+ENGLISH["customers.intro"] = (
+    "**Question.** Who buys from us, how concentrated is the value, and when and what do our customers buy? "
+    "The answers decide whom we protect, whom we develop and when we talk to them. **Method.** Audited "
+    "cleaning, KPIs, RFM segmentation into eleven named segments, value concentration (Lorenz curve), "
+    "purchase timing, favourite products and the country mix where the data has them."
+)
