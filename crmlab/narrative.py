@@ -10,19 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import re
 
 import pandas as pd
 
-from crmlab.i18n import check_lang, segment_name
+from crmlab.i18n import pick as _pick
+from crmlab.i18n import segment_name
 
 _CANT_LOSE = "Can't Lose Them"
-
-
-def _pick(lang: str, en: str, ko: str) -> str:
-    if check_lang(lang) == "ko":  # Markdown bold does not close before a Hangul particle: use <b>
-        return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", ko)
-    return en
 
 
 def kpi_table(kd: Mapping[str, Any], lang: str = "en"):

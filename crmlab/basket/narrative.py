@@ -9,26 +9,18 @@ and returns Markdown; text from the data (product names, rules) is escaped.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from typing import Any
 
 import pandas as pd
 
-from crmlab.i18n import check_lang, segment_name
+from crmlab.i18n import pick as _pick
+from crmlab.i18n import segment_name
 from crmlab.report import escape_markdown as _md
 
 __all__ = ["intro", "no_products", "baskets", "no_rules", "strongest", "redundancy", "network",
            "offers", "surprising_intro", "families_intro", "no_customers", "no_segments", "segment_reach", "segment_rules", "anchors",
            "families", "recommendations", "pct"]
-
-
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-
-
-def _pick(lang: str, en: str, ko: str) -> str:
-    # Markdown closes ** only before a space or punctuation; Korean particles follow directly
-    return _BOLD.sub(r"<b>\1</b>", ko) if check_lang(lang) == "ko" else en
 
 
 def _n(k: int, one: str, many: str) -> str:

@@ -70,6 +70,19 @@ def _exact_duplicates(tx: pd.DataFrame) -> np.ndarray:
     return out
 
 
+def _step_hits(tx: pd.DataFrame, step: str, cust_codes: np.ndarray) -> np.ndarray:
+    """The lines a cleaning step would remove (before the earlier steps are taken out)."""
+    if step == "cancellations":
+        return tx["is_cancellation"].to_numpy(dtype=bool) if "is_cancellation" in tx else np.zeros(len(tx), bool)
+    if step == "non_positive_quantity":
+        return ~(tx["quantity"].to_numpy() > 0)
+    if step == "non_positive_price":
+        return ~(tx["unit_price"].to_numpy() > 0)
+    if step == "unknown_customers":
+        return cust_codes < 0
+    return _exact_duplicates(tx)
+
+
 def clean(
     tx: pd.DataFrame,
     *,
@@ -140,17 +153,7 @@ def clean(
 
     rows = []
     for step, on in switches.items():
-        if step == "cancellations":
-            hit = tx["is_cancellation"].to_numpy(dtype=bool) if "is_cancellation" in tx else np.zeros(n0, bool)
-        elif step == "non_positive_quantity":
-            hit = ~(tx["quantity"].to_numpy() > 0)
-        elif step == "non_positive_price":
-            hit = ~(tx["unit_price"].to_numpy() > 0)
-        elif step == "unknown_customers":
-            hit = cust_codes < 0
-        else:
-            hit = _exact_duplicates(tx)
-        hit = hit & keep
+        hit = _step_hits(tx, step, cust_codes) & keep
         rows.append({"step": step, "applied": on, "description": CLEANING_STEPS[step], **touched(hit)})
         if on:
             keep &= ~hit

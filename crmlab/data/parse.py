@@ -170,7 +170,8 @@ def _to_id(raw: pd.Series, column: str = "", file: str = "", offset: int = 1) ->
     return ids
 
 
-def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> pd.DataFrame:
+def _mapped_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str) -> dict[str, str]:
+    """The canonical -> source columns this file provides; refuses a map the file cannot satisfy."""
     cols = {k: v for k, v in cmap.columns.items() if v in raw.columns or k not in cmap.optional}
     has = ", ".join(map(repr, (raw.attrs.get("file_columns") or list(raw.columns))[:20])) or "no columns"
     missing = [f"{canon} (from {src!r})" for canon, src in cols.items() if src not in raw.columns]
@@ -195,6 +196,11 @@ def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> 
             expected="columns " + ", ".join(repr(v) for v in cols.values()),
             fix=f"the file has {has}; map them under columns: in the source file",
         )
+    return cols
+
+
+def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> pd.DataFrame:
+    cols = _mapped_columns(raw, cmap, file)
     if len(raw) == 0:
         raise DataError("the table has a header but no rows", file=file, expected="at least one row")
 

@@ -12,6 +12,7 @@ English report too.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from crmlab.errors import ParameterError
 LANGS = ("en", "ko")
 _HERE = Path(__file__).resolve().parent
 
-__all__ = ["LANGS", "check_lang", "t", "segment_name", "translations", "SEGMENT_NAMES_KO",
+__all__ = ["LANGS", "check_lang", "t", "pick", "segment_name", "translations", "SEGMENT_NAMES_KO",
            "hangul_font", "setup_figures", "columns"]
 
 
@@ -89,6 +90,28 @@ def t(key: Any, lang: str = "en") -> str:
 
         return ENGLISH.get(str(key), str(key))
     return translations(lang).get(str(key), str(key))
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def pick(lang: str, en: str, ko: str) -> str:
+    """The sentence in the report language: ``en`` or ``ko``.
+
+    Markdown closes ``**bold**`` only before a space or punctuation, and Korean particles
+    follow a word directly, so Korean bold is written as ``<b>...</b>``.
+
+    Parameters
+    ----------
+    lang : str
+    en, ko : str
+        The sentence in English and in Korean (Markdown).
+
+    Returns
+    -------
+    str
+    """
+    return _BOLD.sub(r"<b>\1</b>", ko) if check_lang(lang) == "ko" else en
 
 
 def segment_name(name: str, lang: str = "en") -> str:

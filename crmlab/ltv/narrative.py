@@ -15,14 +15,11 @@ from typing import Any
 
 import pandas as pd
 
+from crmlab.i18n import pick as _pick
 from crmlab.i18n import check_lang, segment_name, t
 
 __all__ = ["section", "data_intro", "cohorts", "survival", "cox", "first_value_effect", "best_retention", "models",
            "clv", "action_list", "recommendations", "covariate_label", "table", "translate_axes", "HEADERS"]
-
-
-def _pick(lang: str, en: str, ko: str) -> str:
-    return ko if check_lang(lang) == "ko" else en
 
 
 def _pct(x: Any) -> str:

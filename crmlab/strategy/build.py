@@ -74,6 +74,15 @@ def _campaign(experiment, experiment_segment, cost_per_contact, margin):
     return measured, money, best_arm, measured.lift("conversion", best_arm), response
 
 
+def _top_rule(seg_rules: Any) -> dict[str, Any]:
+    """``top_rule`` and ``top_rule_lift``: the strongest rule mined within a segment (None without)."""
+    top = (seg_rules.summary.dropna(subset=["top_rule"]).sort_values("top_lift", ascending=False).head(1)
+           if seg_rules is not None else pd.DataFrame())
+    if not len(top):
+        return {"top_rule": None, "top_rule_lift": None}
+    return {"top_rule": str(top.iloc[0]["top_rule"]), "top_rule_lift": float(top.iloc[0]["top_lift"])}
+
+
 def build_strategy(
     tx: pd.DataFrame,
     experiment: pd.DataFrame,
@@ -138,8 +147,6 @@ def build_strategy(
     history.loc[history.index[-1], "campaign_roi"] = money.table.loc[best_arm, "roi"]
     plan = segment_strategy(rfm.table, playbook=pb, customer_values=values, preferred_times=timing.preferred,
                             offers=offers, campaign_response=response, send_hours=has_time).table
-    top_rule = (seg_rules.summary.dropna(subset=["top_rule"]).sort_values("top_lift", ascending=False).head(1)
-                if seg_rules is not None else pd.DataFrame())
     m = {
         **kpi, **conc, **segment_shares(rfm.summary, segments.TOP_SEGMENTS),
         "best_customer_retention": last_value(history, "best_customer_retention"),
@@ -148,8 +155,7 @@ def build_strategy(
         "campaign_best_arm": best_arm,
         "campaign_best_lift": float(best_lift["lift_abs"]),
         "campaign_roi": float(money.table.loc[best_arm, "roi"]),
-        "top_rule": str(top_rule.iloc[0]["top_rule"]) if len(top_rule) else None,
-        "top_rule_lift": float(top_rule.iloc[0]["top_lift"]) if len(top_rule) else None,
+        **_top_rule(seg_rules),
     }
     return StrategyInputs(tx=tx, as_of=as_of_ts, rfm=rfm, kpis=kpi, concentration=conc, timing=timing,
                           value=value, values=values, at_risk=at_risk, segment_rules=seg_rules,

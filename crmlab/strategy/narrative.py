@@ -7,13 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-from crmlab.i18n import check_lang, segment_name, t
+from crmlab.i18n import pick as _pick
+from crmlab.i18n import segment_name, t
 from crmlab.results import ReportTable, fmt_money, fmt_percent, report_table
 from crmlab.strategy.build import StrategyInputs
-
-
-def _pick(lang: str, en: str, ko: str) -> str:
-    return ko if check_lang(lang) == "ko" else en
 
 
 def headline_table(s: StrategyInputs, horizon_months: int, lang: str = "en") -> ReportTable:
