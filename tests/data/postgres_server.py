@@ -151,11 +151,14 @@ class PostgresServer:
         pacsv.write_csv(pa.Table.from_pandas(frame[list(types)], preserve_index=False), buf,
                         pacsv.WriteOptions(include_header=False))
         with self.connect(db) as conn:
-            conn.execute(f'drop table if exists "{table}"')
-            conn.execute(f'create table "{table}" ({cols})')
-            names = ", ".join(f'"{c}"' for c in types)
-            with conn.cursor().copy(f'copy "{table}" ({names}) from stdin with (format csv)') as copy:
-                copy.write(buf.getvalue().to_pybytes())
+            # one transaction: COPY into a table created in it skips the free-space map, so the
+            # table's pages hold the lines in the frame's order
+            with conn.transaction():
+                conn.execute(f'drop table if exists "{table}"')
+                conn.execute(f'create table "{table}" ({cols})')
+                names = ", ".join(f'"{c}"' for c in types)
+                with conn.cursor().copy(f'copy "{table}" ({names}) from stdin with (format csv)') as copy:
+                    copy.write(buf.getvalue().to_pybytes())
             conn.execute(f'analyze "{table}"')
 
 
