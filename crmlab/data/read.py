@@ -9,12 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from crmlab import config
+from crmlab.data import sql as _sql
 from crmlab.data.schema import _STRING_COLS, ColumnMap
-from crmlab.errors import DataError, ParameterError
-
-def _is_sql_url(source: str) -> bool:
-    return "://" in source and not source.startswith("file://")
-
+from crmlab.errors import DataError
 
 def _sniff_encoding(path: Path) -> str:
     """UTF-8 if the first MiB decodes as UTF-8, else CP949 (a superset of EUC-KR)."""
@@ -133,8 +130,8 @@ def _read_source(
     """Return (raw frame, display name, row offset of the first data row)."""
     wanted = list(dict.fromkeys([*cmap.columns.values(), *cmap.extra]))
     string_cols = [cmap.columns[c] for c in _STRING_COLS if c in cmap.columns]
-    if isinstance(source, str) and _is_sql_url(source):
-        return _read_sql(source, table=table, query=query), (table or "query"), 1
+    if _sql.is_sql_source(source):
+        return _sql.read_sql_source(source, cmap, table=table, query=query)
     path = Path(source)
     if not path.exists():
         raise DataError(
@@ -178,34 +175,6 @@ def _display_name(path: Path) -> str:
         return str(path.resolve().relative_to(config.ROOT))
     except ValueError:
         return str(path)
-
-
-def _read_sql(url: str, *, table: str | None, query: str | None) -> pd.DataFrame:
-    import sqlalchemy as sa
-
-    if (table is None) == (query is None):
-        raise ParameterError(
-            "a database source needs exactly one of table= or query=",
-            file=url.split("@")[-1],
-            fix="load_transactions(url, table='orders') or query='select ...'",
-        )
-    try:
-        engine = sa.create_engine(url)
-    except Exception as exc:
-        raise DataError(f"cannot open the database: {exc}", file=url.split("@")[-1]) from exc
-    try:
-        with engine.connect() as conn:
-            if table is not None:
-                return pd.read_sql_table(table, conn)
-            return pd.read_sql_query(sa.text(query), conn)
-    except ValueError as exc:
-        raise DataError(f"{exc}", file=url.split("@")[-1], fix="check the table name") from exc
-    except sa.exc.SQLAlchemyError as exc:
-        raise DataError(
-            f"the database refused the request: {str(exc).splitlines()[0]}", file=url.split("@")[-1]
-        ) from exc
-    finally:
-        engine.dispose()
 
 
 def read_table(path: str | Path, *, encoding: str | None = None, sep: str | None = None) -> pd.DataFrame:

@@ -51,7 +51,8 @@ SOURCE_KEYS: dict[str, str] = {
     "name": "name shown in reports",
     "kind": "transactions, baskets or experiment",
     "path": "file path (relative to the source file)",
-    "url": "database URL (SQLAlchemy form)",
+    "url": "database URL (SQLAlchemy form, without the password)",
+    "password_env": "environment variable holding the database password",
     "table": "database table",
     "query": "a single SELECT statement",
     "columns": "canonical name: source column",
@@ -85,6 +86,9 @@ class Source:
     kind : str
         ``transactions``, ``baskets`` or ``experiment``.
     path, url, table, query : where the data is (a file, or a database and table or query).
+    password_env : str or None
+        Name of the environment variable with the database password, read at connect time
+        (never stored); without it libpq reads ``PGPASSWORD`` or ``~/.pgpass``.
     columns : dict
         Canonical name -> source column.
     extra_columns : tuple of str
@@ -103,6 +107,7 @@ class Source:
     url: str | None = None
     table: str | None = None
     query: str | None = None
+    password_env: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict)
     extra_columns: tuple[str, ...] = ()
     encoding: str | None = None
@@ -302,6 +307,7 @@ def source_from_mapping(doc: Mapping[str, Any], file: Path | None = None) -> Sou
     src = Source(
         name=_text(doc, "name", file) or (file.stem if file is not None else "source"), kind=kind, path=path,
         url=_text(doc, "url", file), table=_text(doc, "table", file), query=_text(doc, "query", file),
+        password_env=_text(doc, "password_env", file),
         columns=_columns(doc, file), extra_columns=_names(doc, "extra_columns", file),
         encoding=None if enc in (None, "auto") else enc, date_format=None if fmt in (None, "auto") else fmt,
         dayfirst=dayfirst, thousands=_text(doc, "thousands", file), decimal=_text(doc, "decimal", file) or ".",
@@ -409,6 +415,7 @@ def load_source(spec: str | os.PathLike | Source | Mapping[str, Any], *, as_of: 
     from crmlab import dates
     from crmlab.data.load import load_transactions
     from crmlab.data.read import read_table
+    from crmlab.data.sql import load_sql_transactions, with_password
 
     src = read_source(spec)
     if src.kind == "experiment":
@@ -420,9 +427,11 @@ def load_source(spec: str | os.PathLike | Source | Mapping[str, Any], *, as_of: 
                             fix="correct arm: or outcomes: in the source file")
     elif src.kind == "baskets":
         out = _load_baskets(src)
+    elif src.url:
+        out = load_sql_transactions(with_password(src.url, src.password_env, file=src.file), src.column_map(),
+                                    table=src.table, query=src.query, as_of=dates.parse_as_of(as_of))
     else:
-        out = load_transactions(src.url or src.path, src.column_map(), table=src.table, query=src.query,
-                                encoding=src.encoding)
+        out = load_transactions(src.path, src.column_map(), encoding=src.encoding)
         if dates.parse_as_of(as_of) is not None:
             out = dates.cutoff(out, as_of)[0]
     out.attrs["source"] = src.name
@@ -431,9 +440,9 @@ def load_source(spec: str | os.PathLike | Source | Mapping[str, Any], *, as_of: 
 
 
 def _sql(src: Source) -> pd.DataFrame:
-    from crmlab.data.read import _read_sql
+    from crmlab.data.sql import read_sql, with_password
 
-    return _read_sql(src.url, table=src.table, query=src.query)
+    return read_sql(with_password(src.url, src.password_env, file=src.file), table=src.table, query=src.query)
 
 
 def describe(src: Source) -> dict[str, Any]:
