@@ -15,7 +15,7 @@ help:  ## list the targets
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -e ".[dev,fast]"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -e ".[dev,fast,postgres]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name crmlab --display-name "Python (crmlab)" >/dev/null
 	@# a per-user "crmlab" kernel (made by older versions of this Makefile) would shadow this
 	@# checkout's own kernel, so that one checkout ran another's code: remove it
@@ -32,10 +32,10 @@ report: $(STAMP)  ## render every notebook on the embedded data into reports/
 lint: $(STAMP)  ## check the code for errors and dead code (ruff)
 	$(BIN)/ruff check crmlab tests bench
 
-test: $(STAMP) browser lint  ## run the test suite (slow cases left out)
+test: $(STAMP) browser postgres lint  ## run the test suite (slow cases left out)
 	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 
-test-all: $(STAMP) browser  ## run every test, the slow ones too (and thousands of random files)
+test-all: $(STAMP) browser postgres  ## run every test, the slow ones too (and thousands of random files)
 	CRMLAB_HYPOTHESIS_EXAMPLES=3000 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lab: $(STAMP)  ## start JupyterLab on the project
@@ -52,3 +52,8 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 browser:  ## install Debian's chromium and a Korean font for the browser tests (nothing to do when present)
 	@test -x /usr/bin/chromium -a -d /usr/share/fonts/truetype/nanum || \
 	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium fonts-nanum; }
+
+.PHONY: postgres
+postgres:  ## install Debian's PostgreSQL server for the database tests (nothing to do when present)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends postgresql; }

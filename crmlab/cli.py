@@ -22,7 +22,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from crmlab.errors import CrmlabError
 
@@ -93,7 +93,32 @@ def _parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("index", help="rebuild the reports index")
     i.add_argument("--output", metavar="DIR", help="reports directory")
+    _add_export(sub)
     return parser
+
+
+def _add_export(sub: Any) -> None:
+    e = sub.add_parser("export", help="export a run's per-customer scores for a campaign tool",
+                       description="Write the per-customer scores a run published (segment, CLV, "
+                       "P(alive), churn risk, next-best offer, send time) to a database table or a "
+                       "CSV/Parquet file, never to the source table.")
+    e.add_argument("what", choices=["scores"], help="what to export")
+    e.add_argument("--run", required=True, metavar="DATE", help="the run (reports/runs/DATE) or report folder")
+    e.add_argument("--to", required=True, metavar="TARGET",
+                   help="a database URL (postgresql://user@host/db) or a .csv/.csv.gz/.parquet path")
+    e.add_argument("--table", default="customer_scores", help="target table (database targets)")
+    e.add_argument("--source", metavar="SOURCE", help="the run's source, refused as a target")
+    e.add_argument("--if-exists", choices=["append", "replace"], default="append")
+    e.add_argument("--password-env", metavar="VAR", help="environment variable holding the target's password")
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from crmlab.data import export
+
+    where = export.export_scores(export.run_scores(args.run), args.to, table=args.table, run=args.run,
+                                 source=args.source, if_exists=args.if_exists, password_env=args.password_env)
+    print(f"scores written to {where}")
+    return 0
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
@@ -216,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     handler = {"render": _cmd_render, "params": _cmd_params, "quality": _cmd_quality,
-               "compare": _cmd_compare, "index": _cmd_index}[args.command]
+               "compare": _cmd_compare, "index": _cmd_index, "export": _cmd_export}[args.command]
     try:
         return handler(args)
     except CrmlabError as exc:

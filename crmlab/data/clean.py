@@ -83,6 +83,16 @@ def _step_hits(tx: pd.DataFrame, step: str, cust_codes: np.ndarray) -> np.ndarra
     return _exact_duplicates(tx)
 
 
+def _refuse_empty(tx: pd.DataFrame, rows: list[dict[str, Any]]) -> None:
+    """Cleaning removed every line: say which steps did, so the cause is not a later, vaguer error."""
+    applied = [r for r in rows if r["applied"] and r["rows"]]
+    detail = "; ".join(f"{r['step'].replace('_', ' ')} removed {r['rows']:,}" for r in applied)
+    raise DataError(f"cleaning removed every line ({detail})", file=tx.attrs.get("source"),
+                    column="unit_price" if any(r["step"] == "non_positive_price" for r in applied) else None,
+                    expected="some lines that pass every cleaning step",
+                    fix="check the column mapping (prices, quantities, customer IDs), or switch the step off")
+
+
 def clean(
     tx: pd.DataFrame,
     *,
@@ -158,22 +168,10 @@ def clean(
         if on:
             keep &= ~hit
     if n0 and not keep.any():
-        applied = [r for r in rows if r["applied"] and r["rows"]]
-        detail = "; ".join(f"{r['step'].replace('_', ' ')} removed {r['rows']:,}" for r in applied)
-        raise DataError(f"cleaning removed every line ({detail})", file=tx.attrs.get("source"),
-                        column="unit_price" if any(r["step"] == "non_positive_price" for r in applied) else None,
-                        expected="some lines that pass every cleaning step",
-                        fix="check the column mapping (prices, quantities, customer IDs), or switch the step off")
+        _refuse_empty(tx, rows)
     data = tx.loc[keep].reset_index(drop=True)
     data.attrs = dict(tx.attrs)
-    rows.append(
-        {
-            "step": "kept",
-            "applied": True,
-            "description": "lines kept for analysis",
-            **touched(keep),
-        }
-    )
+    rows.append({"step": "kept", "applied": True, "description": "lines kept for analysis", **touched(keep)})
     return CleanResult(data, pd.DataFrame(rows))
 
 

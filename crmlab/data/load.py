@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from crmlab.data import sql as _sql
 from crmlab.data.parse import _map_columns
 from crmlab.data.read import _read_source
 from crmlab.data.schema import PRESETS, ColumnMap, _resolve_map
@@ -19,6 +21,8 @@ def load_transactions(
     query: str | None = None,
     encoding: str | None = None,
     sheet_name: str | int = 0,
+    params: Mapping[str, Any] | None = None,
+    as_of: Any = None,
 ) -> pd.DataFrame:
     """Load order lines from any source into the canonical transaction table.
 
@@ -30,6 +34,8 @@ def load_transactions(
     columns : a preset name, a dict ``{canonical name: source column}`` or a
         :class:`ColumnMap`. Defaults to the preset of the same name as ``source``, else the
         canonical names themselves.
+    params : bind parameters of a ``query`` (database sources).
+    as_of : report date; for a database it is pushed into the SQL (``order_ts < as_of``).
     encoding : text encoding of a CSV. By default UTF-8, falling back to CP949 (which reads
         EUC-KR too) when the file is not UTF-8.
 
@@ -45,6 +51,8 @@ def load_transactions(
     """
     name = str(source)
     cmap = _resolve_map(columns, name)
+    if _sql.is_sql_source(source):  # a URL, Engine or Connection: read-only, work pushed into SQL
+        return _sql.load_sql_transactions(source, cmap, table=table, query=query, params=params, as_of=as_of)
     if name in PRESETS and PRESETS[name].path is not None and not Path(name).exists():
         source = PRESETS[name].path
     raw, display, offset = _read_source(

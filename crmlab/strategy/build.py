@@ -161,3 +161,39 @@ def build_strategy(
                           value=value, values=values, at_risk=at_risk, segment_rules=seg_rules,
                           measured=measured, money=money, best_arm=best_arm, best_lift=best_lift,
                           response=response, history=history, plan=plan, metrics=m)
+
+
+def customer_scores(s: StrategyInputs, playbook: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """One row per customer for the act step: what a campaign tool needs to pick the audience.
+
+    Parameters
+    ----------
+    s : StrategyInputs
+        :func:`build_strategy` output.
+    playbook : mapping, optional
+        For the at-risk rule (``churn_threshold``, ``churn_days``); default the shipped playbook.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``customer_id``; columns segment, clv, p_alive, churn_risk (the at-risk rule:
+        P(alive) below the threshold or silent longer than ``churn_days``), next_best_offer
+        (the segment's strongest cross-sell rule), send_weekday, send_hour (the customer's own
+        preferred time; no hour when the data has dates only).
+    """
+    pb = dict(playbook) if playbook is not None else load_playbook()
+    seg = s.rfm.table["segment"].astype(str)
+    out = pd.DataFrame({"segment": seg})
+    vals = s.values.reindex(out.index)
+    out["clv"] = vals["clv"]
+    out["p_alive"] = vals["prob_alive"]
+    risky = out["p_alive"] < float(pb["churn_threshold"])
+    risky |= s.rfm.table["recency_days"].reindex(out.index) > int(pb.get("churn_days") or 90)
+    out["churn_risk"] = risky
+    out["next_best_offer"] = seg.map(s.plan["best_offer"]).astype(object) if "best_offer" in s.plan else None
+    pref = s.timing.preferred.reindex(out.index)
+    out["send_weekday"] = pref["preferred_weekday"].astype(object)
+    has_time = bool((s.tx["order_ts"].dt.normalize() != s.tx["order_ts"]).any())
+    out["send_hour"] = pref["preferred_hour"] if has_time else pd.NA
+    out.index.name = "customer_id"
+    return out

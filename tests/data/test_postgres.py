@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -208,3 +209,43 @@ def test_export_scores(pg, small_orders, tmp_path):
         read = pd.read_csv if name.endswith(".csv") else pd.read_parquet
         got = read(tmp_path / name, dtype={"customer_id": str}) if name.endswith(".csv") else read(tmp_path / name)
         assert list(got["customer_id"].astype(str)) == list(scores["customer_id"]) and set(got["run"]) == {"2011-09-01"}
+
+
+@pytest.fixture(scope="module")
+def sample_orders(pg):
+    """The Online Retail sample (every 15th customer) as a table: quick enough to render reports on."""
+    from conftest import FIXTURES
+
+    tx = data.load_source(FIXTURES / "online_retail_sample.yml")
+    pg.copy_frame(tx, "sample_orders", postgres_server.CANONICAL_TYPES)
+    return "sample_orders"
+
+
+def test_rendered_reports_never_hold_the_password_and_scores_export_matches(pg, sample_orders, tmp_path):
+    """Render the customer analysis and the strategy report on a source whose URL carries a password:
+    no file under the reports folder contains it. Then export the strategy report's scores to a second
+    database table: they read back equal to the report's table."""
+    import yaml
+
+    from crmlab import report
+    pg.execute(f"grant select on {sample_orders} to public")
+    src = tmp_path / "shop.yml"
+    src.write_text(yaml.safe_dump(_source(pg.url(), sample_orders) | {"name": "shop db"}), encoding="utf-8")
+    out = tmp_path / "reports"
+    for nb in ("01-customer-analysis", "00-strategy-report"):
+        res = report.render(nb, {"source": str(src)}, output_root=out)
+        assert res.ok, res.error
+    leaked = [p for p in out.rglob("*") if p.is_file() and postgres_server.ADMIN_PASSWORD.encode() in p.read_bytes()]
+    assert not leaked, leaked
+    strategy_dir = next(p.parent for p in out.rglob("report.html") if "00-strategy-report" in str(p))
+    published = pd.read_parquet(strategy_dir / "tables" / "customer_scores.parquet")
+    target = pg.url(db="crm_scores")
+    pg._ensure_db("crm_scores")
+    export.export_scores(published, target, table="customer_scores", run="test-run")
+    back = pd.read_sql("select * from customer_scores order by customer_id",
+                       __import__("sqlalchemy").create_engine(target))
+    mine = published.sort_values("customer_id").reset_index(drop=True)
+    assert len(back) == len(mine) > 100 and (back["run"] == "test-run").all()
+    assert back["customer_id"].tolist() == mine["customer_id"].tolist()
+    assert back["segment"].tolist() == mine["segment"].tolist()
+    assert np.allclose(back["clv"].to_numpy(float), mine["clv"].to_numpy(float), equal_nan=True)
