@@ -15,6 +15,11 @@ From planning to readout, one module per step:
   the report can say whom to target;
 * :mod:`~crmlab.campaign.money`: :func:`roi` turns lifts into money: incremental conversions
   and revenue, cost, margin, ROI and lifetime value;
+* :mod:`~crmlab.campaign.uplift`: :class:`TwoModelUplift` and
+  :class:`ClassTransformationUplift` model who responds *because* of the campaign;
+  :mod:`~crmlab.campaign.qini` scores the ranking (Qini and uplift curves, areas,
+  :func:`uplift_at_k`); :mod:`~crmlab.campaign.targeting` turns it into whom to contact
+  (:func:`targeting_policy`, :func:`targeting_recommendation`);
 * :mod:`~crmlab.campaign.did`: :func:`diff_in_diff` estimates the effect of a campaign that
   was *not* randomised, clearly labelled as weaker evidence;
 * :mod:`~crmlab.campaign.narrative`: :func:`recommend` and every sentence of the read-out;
@@ -31,9 +36,31 @@ from crmlab.campaign.io import load_experiment, slug
 from crmlab.campaign.money import ROIResult, roi
 from crmlab.campaign.narrative import recommend
 from crmlab.campaign.readout import MeasureResult, measure
+from crmlab.campaign.qini import (
+    qini_area,
+    qini_coefficient,
+    qini_curve,
+    uplift_area,
+    uplift_at_k,
+    uplift_curve,
+)
 from crmlab.campaign.segments import SegmentEffectsResult, segment_effects
+from crmlab.campaign.targeting import TargetingResult, targeting_policy, targeting_recommendation
+from crmlab.campaign.uplift import ClassTransformationUplift, TwoModelUplift, one_hot
 
 __all__ = [
+    "ClassTransformationUplift",
+    "TargetingResult",
+    "TwoModelUplift",
+    "one_hot",
+    "qini_area",
+    "qini_coefficient",
+    "qini_curve",
+    "targeting_policy",
+    "targeting_recommendation",
+    "uplift_area",
+    "uplift_at_k",
+    "uplift_curve",
     "DiDResult",
     "MeasureResult",
     "PlanResult",
