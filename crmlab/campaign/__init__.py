@@ -21,7 +21,10 @@ From planning to readout, one module per step:
   :func:`uplift_at_k`); :mod:`~crmlab.campaign.targeting` turns it into whom to contact
   (:func:`targeting_policy`, :func:`targeting_recommendation`);
 * :mod:`~crmlab.campaign.did`: :func:`diff_in_diff` estimates the effect of a campaign that
-  was *not* randomised, clearly labelled as weaker evidence;
+  was *not* randomised, clearly labelled as weaker evidence, on a ready panel;
+  :mod:`~crmlab.campaign.observational` builds that panel from transactions and a campaign
+  table (:func:`campaign_panel`) and runs :func:`did_campaign`: event study, pre-trend and
+  placebo tests, "not credible: pre-trends differ" when they fail;
 * :mod:`~crmlab.campaign.narrative`: :func:`recommend` and every sentence of the read-out;
 * :mod:`~crmlab.campaign.io`: :func:`load_experiment`, :func:`slug` and the input checks;
 * :mod:`~crmlab.campaign.memo`: the steps of the campaign notebook beyond one call.
@@ -36,6 +39,13 @@ from crmlab.campaign.io import load_experiment, slug
 from crmlab.campaign.money import ROIResult, roi
 from crmlab.campaign.narrative import recommend
 from crmlab.campaign.readout import MeasureResult, measure
+from crmlab.campaign.observational import (
+    NOT_CREDIBLE,
+    ObservationalResult,
+    campaign_panel,
+    did_campaign,
+    event_study,
+)
 from crmlab.campaign.qini import (
     qini_area,
     qini_coefficient,
@@ -49,6 +59,11 @@ from crmlab.campaign.targeting import TargetingResult, targeting_policy, targeti
 from crmlab.campaign.uplift import ClassTransformationUplift, TwoModelUplift, one_hot
 
 __all__ = [
+    "NOT_CREDIBLE",
+    "ObservationalResult",
+    "campaign_panel",
+    "did_campaign",
+    "event_study",
     "ClassTransformationUplift",
     "TargetingResult",
     "TwoModelUplift",
