@@ -26,6 +26,11 @@ From planning to readout, one module per step:
   table (:func:`campaign_panel`) and runs :func:`did_campaign`: event study, pre-trend and
   placebo tests, "not credible: pre-trends differ" when they fail;
 * :mod:`~crmlab.campaign.narrative`: :func:`recommend` and every sentence of the read-out;
+* :mod:`~crmlab.campaign.audience`: the act step: :func:`design_audience` draws a treatment
+  group and a stratified randomised holdout sized by the power calculation and writes the
+  audience and its design; :func:`readout` measures it from the transactions by segment
+  (the function ``campaign.readout``; the module of :func:`measure` stays importable as
+  ``crmlab.campaign.readout`` through ``from ... import``);
 * :mod:`~crmlab.campaign.io`: :func:`load_experiment`, :func:`slug` and the input checks;
 * :mod:`~crmlab.campaign.memo`: the steps of the campaign notebook beyond one call.
 
@@ -33,6 +38,14 @@ A new test statistic goes into ``moments``; a new kind of read-out into its own 
 re-exported here.
 """
 
+from crmlab.campaign.audience import (
+    AudienceDesign,
+    ReadoutResult,
+    design_audience,
+    load_design,
+    preferred_hours,
+)
+from crmlab.campaign.audience import readout as _audience_readout
 from crmlab.campaign.design import PlanResult, SampleRatioMismatchWarning, holdout, plan, srm_check
 from crmlab.campaign.did import DiDResult, diff_in_diff
 from crmlab.campaign.io import load_experiment, slug
@@ -59,6 +72,12 @@ from crmlab.campaign.targeting import TargetingResult, targeting_policy, targeti
 from crmlab.campaign.uplift import ClassTransformationUplift, TwoModelUplift, one_hot
 
 __all__ = [
+    "AudienceDesign",
+    "ReadoutResult",
+    "design_audience",
+    "load_design",
+    "preferred_hours",
+    "readout",
     "NOT_CREDIBLE",
     "ObservationalResult",
     "campaign_panel",
@@ -93,3 +112,8 @@ __all__ = [
     "slug",
     "srm_check",
 ]
+
+# ``campaign.readout`` is the function (the designed campaign's read-out). The submodule of the
+# same name, which holds :func:`measure`, was imported above, so this binding is the last and
+# stays; ``from crmlab.campaign.readout import measure`` keeps working through sys.modules.
+readout = _audience_readout
