@@ -279,7 +279,9 @@ def targeting_recommendation(
     -------
     TargetingResult
         With ``metrics``: ``uplift_at_30`` and ``qini_coefficient`` on the holdout; its
-        :attr:`~TargetingResult.sentence` is the recommendation.
+        :attr:`~TargetingResult.sentence` is the recommendation. Also ``model`` (the fitted
+        uplift model), ``encode`` (customers -> its feature matrix) and ``curve`` (the
+        holdout's Qini curve).
     """
     from sklearn.model_selection import train_test_split
 
@@ -296,11 +298,15 @@ def targeting_recommendation(
     u = model.fit(Xtr, ytr, ttr).predict(Xte)
     metrics = {"uplift_at_30": uplift_at_k(yte, u, tte, 0.3),
                "qini_coefficient": qini_coefficient(yte, u, tte),
-               "holdout_size": int(yte.size), "outcome": outcome}
+               "holdout_size": int(yte.size), "outcome": outcome,
+               "binary": bool(np.isin(y, (0, 1)).all())}
     res = targeting_policy(yte, u, tte, margin=margin, cost=cost,
                            audience=audience if audience is not None else len(d),
                            metrics=metrics)
     res.curve = qini_curve(yte, u, tte)
+    res.model = model
+    res.encode = lambda frame: one_hot(frame[list(features)]).reindex(columns=X.columns,
+                                                                      fill_value=0.0)
     return res
 
 
