@@ -92,6 +92,12 @@ def check_uplift_data(X, y, treatment) -> tuple[np.ndarray, np.ndarray]:
     return y, t
 
 
+def _features(X) -> np.ndarray:
+    """The feature matrix as a float array (float32 kept, to spare memory on large tests)."""
+    Xa = X.to_numpy() if isinstance(X, pd.DataFrame) else np.asarray(X)
+    return Xa if Xa.dtype in (np.float32, np.float64) else Xa.astype(np.float64)
+
+
 def _score(model, X) -> np.ndarray:
     """Probability of the positive class for a classifier, the prediction for a regressor."""
     if is_classifier(model):
@@ -166,7 +172,7 @@ class TwoModelUplift(BaseEstimator):
         y, t = check_uplift_data(X, y, treatment)
         base = self.estimator if self.estimator is not None else _default_classifier()
         ctrl = self.estimator_control if self.estimator_control is not None else base
-        Xa = X.to_numpy(np.float64) if isinstance(X, pd.DataFrame) else np.asarray(X, float)
+        Xa = _features(X)
         if is_classifier(base) and not np.isin(y, (0, 1)).all():
             raise ParameterError("a classifier needs a 0/1 outcome", value=type(base).__name__,
                                  fix="pass a regressor for amounts")
@@ -188,7 +194,7 @@ class TwoModelUplift(BaseEstimator):
         -------
         numpy.ndarray of shape (n,)
         """
-        Xa = X.to_numpy(np.float64) if isinstance(X, pd.DataFrame) else np.asarray(X, float)
+        Xa = _features(X)
         return _score(self.model_treatment_, Xa) - _score(self.model_control_, Xa)
 
 
@@ -239,7 +245,7 @@ class ClassTransformationUplift(BaseEstimator):
         """
         y, t = check_uplift_data(X, y, treatment)
         base = self.estimator if self.estimator is not None else _default_classifier()
-        Xa = X.to_numpy(np.float64) if isinstance(X, pd.DataFrame) else np.asarray(X, float)
+        Xa = _features(X)
         p = float(t.mean())
         self.treatment_share_ = p
         self.n_features_in_ = Xa.shape[1]
@@ -271,6 +277,6 @@ class ClassTransformationUplift(BaseEstimator):
         -------
         numpy.ndarray of shape (n,)
         """
-        Xa = X.to_numpy(np.float64) if isinstance(X, pd.DataFrame) else np.asarray(X, float)
+        Xa = _features(X)
         s = _score(self.model_, Xa)
         return 2 * s - 1 if self.mode_ == "class" else s
