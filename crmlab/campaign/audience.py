@@ -126,6 +126,23 @@ class AudienceDesign(Result):
         out.write_text(json.dumps(to_jsonable(self.design), indent=2), encoding="utf-8")
         return out
 
+    def to_sql(self, name: str, con, *, if_exists: str = "fail") -> None:
+        """Write the audience to a database table and the design to ``<name>_design``.
+
+        Parameters
+        ----------
+        name : str
+            Audience table name.
+        con : sqlalchemy connectable or sqlite3.Connection
+            As in :meth:`pandas.DataFrame.to_sql`.
+        if_exists : str
+            ``"fail"``, ``"replace"`` or ``"append"`` (pandas).
+        """
+        self.audience.to_sql(name, con, if_exists=if_exists, index=False)
+        pd.DataFrame([{"campaign": self.design.get("campaign"),
+                       "design": json.dumps(to_jsonable(self.design))}]).to_sql(
+            f"{name}_design", con, if_exists=if_exists, index=False)
+
 
 def _draw(sizes: pd.Series, per: pd.Series, rng) -> np.ndarray:
     """Group labels for customers sorted by stratum: ``per[s]`` random holdouts in each."""

@@ -51,6 +51,13 @@ def test_selection_power_sizing_hours_and_export(tmp_path):
     pd.testing.assert_frame_equal(back.audience, d.audience, check_dtype=False)
     d.write(tmp_path / "vip.parquet")
     assert len(pd.read_parquet(tmp_path / "vip.parquet")) == len(d.audience)
+    import sqlite3
+
+    con = sqlite3.connect(":memory:")
+    d.to_sql("vip_audience", con)
+    assert pd.read_sql("select count(*) n from vip_audience", con)["n"][0] == len(d.audience)
+    stored = json.loads(pd.read_sql("select design from vip_audience_design", con)["design"][0])
+    assert stored["n_holdout"] == plan["holdout"]
     with pytest.raises(ParameterError, match="holdout_share= or baseline="):
         campaign.design_audience(c, campaign="x", offer="y", send_date="2024-05-06")
 
