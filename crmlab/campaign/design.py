@@ -24,6 +24,9 @@ from crmlab.results import Result, to_jsonable
 
 __all__ = ["SRM_ALPHA", "PlanResult", "SampleRatioMismatchWarning", "holdout", "plan", "srm_check"]
 
+#: A share further than this from the intended split suggests deliberate targeting.
+CHOSEN_GAP = 0.05
+
 #: An SRM check that fails at this level is shown first and loud (Kohavi et al. 2020).
 SRM_ALPHA = 0.001
 
@@ -109,7 +112,31 @@ def split_shares(intended: Mapping | Sequence[float] | None, labels: list) -> np
     return w / w.sum()
 
 
-def srm_readout(n: np.ndarray, labels: list, shares: np.ndarray) -> dict:
+def observational_readout(n: np.ndarray, labels: list) -> dict:
+    """The SRM slot of a readout whose groups were chosen, not randomised: no test, a warning.
+
+    Parameters
+    ----------
+    n : numpy.ndarray
+        Group sizes, in the order of ``labels``.
+    labels : list
+        Group labels.
+
+    Returns
+    -------
+    dict
+        ``chi2``, ``df``, ``p_value`` (NaN), ``failed`` (False) and ``message``.
+    """
+    sizes = {str(lab): int(v) for lab, v in zip(labels, n)}
+    return {"chi2": np.nan, "df": len(n) - 1, "p_value": np.nan, "failed": False, "message": (
+        f"Observational comparison: the groups {sizes} were chosen, not randomised, so no "
+        "sample-ratio check applies and the differences below mix the campaign with how the "
+        "customers were selected; they are not its effect. Measure it with "
+        "campaign.campaign_panel and campaign.did_campaign (difference-in-differences with a "
+        "pre-trend test).")}
+
+
+def srm_readout(n: np.ndarray, labels: list, shares: np.ndarray, stacklevel: int = 3) -> dict:
     """:func:`srm_check` with the message a readout shows first; warns when it fails.
 
     Parameters
@@ -120,6 +147,8 @@ def srm_readout(n: np.ndarray, labels: list, shares: np.ndarray) -> dict:
         Arm labels.
     shares : numpy.ndarray
         Intended shares (see :func:`split_shares`).
+    stacklevel : int
+        Of the warning (3: the caller of the function that called this one).
 
     Returns
     -------
@@ -135,7 +164,14 @@ def srm_readout(n: np.ndarray, labels: list, shares: np.ndarray) -> dict:
             f"(chi-square {srm['chi2']:.1f}, {p_text(srm['p_value'])} < {SRM_ALPHA}). Assignment "
             "or logging is broken: do not trust the lifts below until the cause is found."
         )
-        warnings.warn(srm["message"], SampleRatioMismatchWarning, stacklevel=3)
+        if np.max(np.abs(n / n.sum() - shares)) > CHOSEN_GAP:
+            srm["message"] += (
+                " The split is far from the intended one: if the customers were chosen "
+                "(targeted) rather than randomised, this is not a broken test but an "
+                "observational comparison; pass assignment='observational' and measure the "
+                "campaign with campaign.campaign_panel and campaign.did_campaign."
+            )
+        warnings.warn(srm["message"], SampleRatioMismatchWarning, stacklevel=stacklevel)
     else:
         srm["message"] = (f"Sample ratio check passed: chi-square {srm['chi2']:.2f}, "
                           f"{p_text(srm['p_value'])} against the intended split.")

@@ -22,13 +22,14 @@ from crmlab.errors import ParameterError
 if TYPE_CHECKING:
     from crmlab.campaign.segments import SegmentEffectsResult
 
-__all__ = ["ExperimentSetup", "cuped_table", "decision_money", "experiment_setup", "head_to_head",
-           "memo_metrics", "next_test_plans", "shown", "split_names"]
+__all__ = ["ExperimentSetup", "cuped_table", "decision_money", "design_example", "experiment_setup",
+           "head_to_head", "memo_metrics", "next_test_plans", "shown", "split_names", "targeting_metrics",
+           "targeting_plan"]
 
 #: how report tables show the columns of the campaign results
-PERCENT = frozenset({"share", "intended_share", "lift_rel", "rel_ci_low", "rel_ci_high", "roi", "roi_low",
+PERCENT = frozenset({"share", "best_share", "intended_share", "lift_rel", "rel_ci_low", "rel_ci_high", "roi", "roi_low",
                      "roi_high", "variance_reduction", "mde_rel", "power", "achieved_power", "holdout_share"})
-MONEY = frozenset({"cost", "incremental_revenue", "incremental_revenue_low", "incremental_revenue_high",
+MONEY = frozenset({"profit", "profit_low", "profit_high", "vs_all", "vs_all_low", "vs_all_high", "cost", "incremental_revenue", "incremental_revenue_low", "incremental_revenue_high",
                    "incremental_margin", "net_return", "net_return_low", "net_return_high"})
 INTEGER = frozenset({"n", "contacts", "n_per_arm", "n_treatment", "n_total", "audience", "holdout", "contacted",
                      "df", "segments_tested", "n_control"})
@@ -373,3 +374,137 @@ def memo_metrics(data: pd.DataFrame, measured: MeasureResult, outcome: str, *,
         holdout_feasible=bool(plans["holdout"]["feasible"]),
         **{f"measure__{k}": v for k, v in measured.to_dict().items()},
     )
+
+
+def targeting_plan(setup: ExperimentSetup, measured: MeasureResult, *, target_arm: str,
+                   target_outcomes: str, value_per_response: float, margin: float,
+                   cost_per_contact: float, random_state: int = 42) -> dict[str, Any]:
+    """Uplift targeting of one arm for each asked outcome (notebook 04, section 8).
+
+    Features are every column that is neither the arm nor an outcome. An arm or outcome the
+    data lacks falls back (the best arm on the decision outcome; the decision and revenue
+    outcomes) with a note.
+
+    Parameters
+    ----------
+    setup : ExperimentSetup
+    measured : MeasureResult
+    target_arm : str
+        Arm whose audience the model ranks.
+    target_outcomes : str
+        Comma-separated outcomes.
+    value_per_response, margin, cost_per_contact : float
+        Money per response of a 0/1 outcome, margin rate on an amount, cost per contact.
+    random_state : int
+        Seed of the 50/50 split (42: scikit-uplift's published split).
+
+    Returns
+    -------
+    dict
+        ``arm``, ``results`` (outcome -> TargetingResult) and ``notes`` (the fallbacks).
+    """
+    from crmlab.campaign.targeting import targeting_recommendation
+
+    exp, notes = setup.data, []
+    arm = target_arm if target_arm in set(measured.treatments) else measured.ranking(setup.outcome)[0]
+    if target_arm and arm != target_arm:
+        notes.append(("fallback_arm", {"asked": target_arm, "arm": arm}))
+    outs = [o for o in split_names(target_outcomes) if o in setup.outcomes]
+    if not outs:
+        outs = [o for o in (setup.outcome, setup.revenue) if o]
+        if target_outcomes:
+            notes.append(("fallback_outcomes", {"asked": target_outcomes, "outcomes": ", ".join(outs)}))
+    features = [c for c in exp.columns if c != setup.arm and c not in setup.outcomes]
+    results = {}
+    for o in outs:
+        binary = measured.kinds.get(o) == "binary"
+        results[o] = targeting_recommendation(
+            exp, arm=setup.arm, treatment=arm, control=setup.control, outcome=o, features=features,
+            margin=value_per_response if binary else margin, cost=cost_per_contact,
+            random_state=random_state)
+    return {"arm": arm, "results": results, "notes": notes, "features": features}
+
+
+def design_example(setup: ExperimentSetup, targeting: dict[str, Any], *, send_date: str = "2026-01-05",
+                   random_state: int = 0) -> dict[str, Any]:
+    """Next campaign's audience from the uplift ranking, and a readout on simulated orders.
+
+    The audience is the best share of customers by predicted uplift on the first targeted
+    outcome (30 % when no share pays), stratified by the first customer-type column, with
+    a holdout sized for a +25 % lift in the control's response rate. The orders after
+    sending are *simulated* from the rates this test measured (control rate for the
+    holdout, control rate plus the arm's lift for the treated), so the readout shows the
+    loop end to end; with real transactions :func:`~crmlab.campaign.readout` reads them.
+
+    Parameters
+    ----------
+    setup : ExperimentSetup
+    targeting : dict
+        From :func:`targeting_plan`.
+    send_date : str
+    random_state : int
+
+    Returns
+    -------
+    dict
+        ``design`` (AudienceDesign), ``readout`` (ReadoutResult), ``transactions`` (the
+        simulated orders), ``design_file`` (where the audience and design were written).
+    """
+    import tempfile
+
+    import numpy as np
+
+    from crmlab.campaign.audience import design_audience, readout
+
+    exp = setup.data
+    outcome, res = next(iter(targeting["results"].items()))
+    t = exp[exp[setup.arm].isin([targeting["arm"], setup.control])]
+    score = res.model.predict(res.encode(t))
+    seg = setup.segments[0] if setup.segments else None
+    customers = pd.DataFrame({"customer_id": [f"c{i}" for i in t.index], "score": score,
+                              "segment": t[seg].astype(str).to_numpy() if seg else "all"})
+    y, is_t = t[outcome].to_numpy(float), (t[setup.arm] == targeting["arm"]).to_numpy()
+    base = float(np.clip(y[~is_t].mean(), 0.01, 0.5)) if res.metrics.get("binary", True) else 0.1
+    top = res.best["share"] if res.best["share"] > 0 else 0.3
+    d = design_audience(customers, campaign="next", offer=str(targeting["arm"]), send_date=send_date,
+                        score="score", top=top, baseline=base, mde=0.25 * base,
+                        random_state=random_state)
+    rng = np.random.default_rng(random_state)
+    aud = d.audience
+    p = np.where(aud["group"] == "treatment", min(base * 1.25, 0.99), base)
+    buy = rng.random(len(aud)) < p
+    tx = pd.DataFrame({"customer_id": aud["customer_id"][buy].to_numpy(),
+                       "order_id": [f"sim{i}" for i in range(int(buy.sum()))],
+                       "order_ts": pd.Timestamp(send_date) + pd.to_timedelta(
+                           rng.integers(0, 14 * 24, int(buy.sum())), unit="h"),
+                       "amount": rng.gamma(2.0, 40.0, int(buy.sum()))})
+    path = d.write(Path(tempfile.mkdtemp(prefix="crmlab-audience-")) / "audience.csv")
+    return {"design": d, "readout": readout(path, tx), "transactions": tx, "design_file": path}
+
+
+def targeting_metrics(targeting: dict[str, Any], act: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Published numbers of the targeting and design sections (``targeting__<outcome>__<key>``).
+
+    Parameters
+    ----------
+    targeting : dict
+        From :func:`targeting_plan`.
+    act : dict, optional
+        From :func:`design_example`.
+
+    Returns
+    -------
+    dict
+    """
+    from crmlab.campaign.io import slug
+
+    out: dict[str, Any] = {"targeting_arm": targeting["arm"]}
+    for o, res in targeting["results"].items():
+        for k, v in res.to_dict().items():
+            if k not in ("outcome", "binary"):
+                out[f"targeting__{slug(o)}__{k}"] = v
+    if act is not None:
+        d = act["design"].design
+        out.update(design_n_audience=d["n_audience"], design_n_holdout=d["n_holdout"],
+                   **{f"readout__{k}": v for k, v in act["readout"].to_dict().items()})
+    return out

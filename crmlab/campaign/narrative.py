@@ -39,6 +39,7 @@ __all__ = [
     "recommend",
     "segment_recommendations",
     "srm_sentence",
+    "targeting_sentences",
 ]
 
 
@@ -444,3 +445,39 @@ def next_test_sentence(next_test: PlanResult, this_test: PlanResult, holdout_pla
                 power=_pct(next_test["power"]), n=f"{int(next_test['n_per_arm']):,}",
                 this_n=f"{int(this_test['n_per_arm']):,}", this_mde=_pct(this_test["mde_rel"], True),
                 holdout=" ".join(holdout_sentences(holdout_plan, lang)))
+
+
+def targeting_sentences(plan: dict, control: Any, cost: float, lang: str = "en") -> list[str]:
+    """The uplift-targeting findings of :func:`~crmlab.campaign.memo.targeting_plan`, one line
+    per outcome, fallbacks first.
+
+    Parameters
+    ----------
+    plan : dict
+        ``arm``, ``results`` and ``notes`` from the targeting plan.
+    control : object
+        The control arm's label.
+    cost : float
+        Cost per contact.
+    lang : str
+
+    Returns
+    -------
+    list of str
+    """
+    lines = [text(f"targeting_{key}", lang, **vals) for key, vals in plan["notes"]]
+    for outcome, res in plan["results"].items():
+        b = res.best
+        if b["share"] > 0:
+            decision = text("targeting_contact", lang, share=_pct(b["share"]), profit=_money(b["profit"]),
+                            low=_money(b["profit_low"]), high=_money(b["profit_high"]),
+                            vs_all=_money(b["vs_all"]), vlow=_money(b["vs_all_low"]),
+                            vhigh=_money(b["vs_all_high"]), all=_money(b["send_all"]))
+        else:
+            decision = text("targeting_nobody", lang, cost=num(cost), all=_money(b["send_all"]))
+        m = res.metrics
+        lines.append(text("targeting_outcome", lang, outcome=outcome, arm=plan["arm"], control=control,
+                          n=f"{m['holdout_size']:,}", u30=num(m["uplift_at_30"]),
+                          u_all=num(res.table["uplift"].iloc[-1]), qini=num(m["qini_coefficient"]),
+                          decision=decision))
+    return lines

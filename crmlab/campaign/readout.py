@@ -37,7 +37,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from crmlab.campaign.design import split_shares, srm_readout
+from crmlab.campaign.design import observational_readout, split_shares, srm_readout
 from crmlab.campaign.io import arm_codes, is_binary, plot_label, require, slug, values
 from crmlab.campaign.moments import Moments, bootstrap_means, rel_interval, welch, ztest_2prop
 from crmlab.errors import DataError, ParameterError
@@ -80,12 +80,15 @@ class MeasureResult(Result):
         Significance level.
     notes : sequence of str
         Sentences shown with the tables, the SRM message first.
+    assignment : str
+        ``"randomised"`` or ``"observational"``.
     """
 
     title = "Campaign measurement"
 
     def __init__(self, *, arm, control, outcomes, kinds, arms, srm, comparisons, covariate,
-                 correction, alpha, notes):
+                 correction, alpha, notes, assignment="randomised"):
+        self.assignment = assignment
         self.arm = arm
         self.control = control
         self.outcomes = list(outcomes)
@@ -185,6 +188,7 @@ class MeasureResult(Result):
             "srm_p_value": self.srm["p_value"],
             "srm_failed": bool(self.srm["failed"]),
             "correction": self.correction,
+            "assignment": self.assignment,
         }
         for lab, row in self.arms.iterrows():
             out[f"n__{slug(lab)}"] = int(row["n"])
@@ -271,6 +275,7 @@ def measure(
     alpha: float = 0.05,
     n_boot: int = 2000,
     random_state: int | np.random.Generator | None = 0,
+    assignment: str = "randomised",
 ) -> MeasureResult:
     """Measure a randomised campaign: every treatment arm against the control, per outcome.
 
@@ -305,6 +310,9 @@ def measure(
         Bootstrap resamples for amounts too skewed for the t-test.
     random_state : int, numpy.random.Generator or None
         Seed or Generator for the bootstrap.
+    assignment : {"randomised", "observational"}
+        ``"observational"`` for chosen (targeted) groups: no SRM check; the first note says
+        the differences are not effects and points to :func:`~crmlab.campaign.did_campaign`.
 
     Returns
     -------
@@ -316,27 +324,38 @@ def measure(
     Notes
     -----
     Tests, intervals, the bootstrap rule and CUPED: see :mod:`crmlab.campaign.readout`.
-    Without randomisation use :func:`~crmlab.campaign.diff_in_diff`.
+    Without randomisation: :func:`~crmlab.campaign.did_campaign`.
     """
     outcomes, binary = _check_measure_args(data, outcomes, binary, covariate, correction, alpha, n_boot)
     rng = np.random.default_rng(random_state)
     codes, labels, keep = arm_codes(data, arm, control, treatments, intended_split)
-    n = np.bincount(codes, minlength=len(labels)).astype(np.float64)
-    shares = split_shares(intended_split, labels)
-    srm = srm_readout(n, labels, shares)  # first: a broken split voids every lift
+    arms_tab, srm = _arms_and_split(codes, labels, arm, intended_split, assignment)
     notes = [srm["message"]]
     xm = _covariate_moments(data, covariate, keep, codes, len(labels))
-    arms_tab = pd.DataFrame({"n": n.astype(np.int64), "share": n / n.sum(), "intended_share": shares},
-                            index=pd.Index(labels, name=arm))
     rows, kinds = [], {}
     for o in outcomes:
         kinds[o], arms_tab[o], o_rows = _measure_outcome(data, o, keep, binary, codes, labels,
                                                          xm, n_boot, rng, alpha, notes)
         rows += o_rows
     comp = _adjust(pd.DataFrame(rows), correction, alpha, covariate, notes)
-    return MeasureResult(arm=arm, control=control, outcomes=outcomes, kinds=kinds,
-                         arms=arms_tab, srm=srm, comparisons=comp, covariate=covariate,
-                         correction=correction, alpha=alpha, notes=notes)
+    return MeasureResult(arm=arm, control=control, outcomes=outcomes, kinds=kinds, arms=arms_tab,
+                         srm=srm, comparisons=comp, covariate=covariate, correction=correction,
+                         alpha=alpha, notes=notes, assignment=assignment)
+
+
+def _arms_and_split(codes, labels, arm, intended_split, assignment):
+    """Arm table (size, share, intended share) and the split check: the sample-ratio test
+    (first, since a broken split voids every lift) or, for chosen groups, the observational
+    note."""
+    n = np.bincount(codes, minlength=len(labels)).astype(np.float64)
+    shares = split_shares(intended_split, labels)
+    if assignment not in ("randomised", "observational"):
+        raise ParameterError("assignment must be 'randomised' or 'observational'", value=assignment)
+    srm = (observational_readout(n, labels) if assignment == "observational"
+           else srm_readout(n, labels, shares, stacklevel=4))
+    arms_tab = pd.DataFrame({"n": n.astype(np.int64), "share": n / n.sum(), "intended_share": shares},
+                            index=pd.Index(labels, name=arm))
+    return arms_tab, srm
 
 
 def _check_measure_args(data, outcomes, binary, covariate, correction, alpha, n_boot):

@@ -132,6 +132,34 @@ TEXTS: dict[str, str] = {
     "next_test": ("To detect a {mde} lift on a baseline of {baseline} with {power} power, the next test needs "
                   "**{n} customers per arm**. With {this_n} per arm, this test could detect lifts of {this_mde} "
                   "or more. {holdout}"),
+    "targeting_intro": (
+        "Lift by segment says which groups respond on average; an uplift model ranks every customer by how "
+        "much the e-mail changes *their* behaviour, from the columns known before sending. It is fitted on "
+        "half of the randomised customers and judged on the other half: the uplift among the best-ranked 30 % "
+        "and the Qini coefficient (0 = random ranking, 1 = perfect). A contact cost and the value of a "
+        "response turn the ranking into the share worth contacting."),
+    "targeting_outcome": (
+        "**{outcome}** ({arm} vs {control}; read on {n} held-out customers): uplift among the best-ranked "
+        "30 % {u30} against {u_all} among all, Qini coefficient {qini}. {decision}"),
+    "targeting_contact": (
+        "Contact the **{share}** with the highest predicted uplift: incremental profit {profit} (interval "
+        "{low} to {high}) against sending to nobody, and {vs_all} ({vlow} to {vhigh}) against sending to all "
+        "(which earns {all})."),
+    "targeting_nobody": (
+        "At {cost} per contact no share of customers earns back its cost: send to nobody (sending to all "
+        "earns {all})."),
+    "targeting_fallback_arm": "The arm `{asked}` is not in the data: the model targets `{arm}`, the best arm.",
+    "targeting_fallback_outcomes": "None of {asked} is among the outcomes: uplift is modelled on {outcomes}.",
+    "design_intro": (
+        "The act step closes the loop: the next campaign goes to the customers the model ranks highest, with "
+        "a randomised holdout drawn within each customer type and sized by the power calculation, so that "
+        "its result can be read out like this test. The audience (customer, group, segment, offer, send "
+        "time) and the design are written to files; `campaign.readout(design, transactions, window)` "
+        "measures the campaign from the orders that follow."),
+    "design_demo": (
+        "**Illustration.** The orders below are simulated from the rates measured in this test (the holdout "
+        "at the control's rate, the treated 25 % higher), only to show the readout; with real transactions "
+        "the same call reads the real result."),
     "data": ("**Data.** {name}: **{n} customers** in {k} arms of `{arm}` ({counts}); control **{control}**; "
              "outcomes {outcomes}; the decision rests on **{outcome}**."),
 }

@@ -70,6 +70,14 @@ def test_campaign_notebook_defaults_on_hillstrom(run_notebook):
     assert m["campaign_best_lift"] == pytest.approx(m["measure__conversion__mens_e_mail__lift_rel"])
     assert m["next_test_n_per_arm"] == campaign.plan(
         m["measure__conversion__no_e_mail__mean"], mde=0.25, relative=True)["n_per_arm"]
+    # targeting section: Womens E-Mail vs No E-Mail on the published split (ANCHORS.md,
+    # scikit-uplift pipeline_usage_EN: uplift@30 % = 0.0660 for visits, a floor here)
+    assert m["targeting_arm"] == "Womens E-Mail"
+    assert m["targeting__visit__uplift_at_30"] >= 0.0660
+    assert m["targeting__spend__best_share"] > 0
+    assert m["design_n_holdout"] > 0 and m["readout__srm_failed"] is False
+    text = report_text(nb)
+    assert "Whom to target" in text and "Illustration." in text
     assert_clean_report(nb)
 
 
@@ -98,9 +106,12 @@ def test_campaign_notebook_in_korean_on_a_korean_cp949_export(run_notebook):
     sample = campaign.load_experiment(SAMPLE)
     assert m["measure__n__남성_메일"] == (sample["segment"] == "Mens E-Mail").sum()
     text = report_text(nb)
-    for heading in ("무작위 배정은 건전했는가", "고객 유형별 효과", "금전 효과", "권고 사항"):
+    for heading in ("무작위 배정은 건전했는가", "고객 유형별 효과", "금전 효과", "권고 사항",
+                    "업리프트 모델", "다음 캠페인"):
         assert heading in text
     assert "`newbie` 열이 없어" in text  # a segment column the data lacks is a note, not a failure
+    assert "가장 좋은 실험군" in text  # the English default target arm falls back, with a note
+    assert m["targeting_arm"] == "남성 메일" and m["readout__srm_failed"] is False
     for english in ("Recommendation", "lift_abs", "p_adjusted", "Sample ratio check", "Send "):
         assert english not in text, english
     assert_clean_report(nb)
