@@ -34,6 +34,7 @@ class StrategyInputs:
     response : measured campaign response per segment, or None
     history : ``metric_history`` table
     plan : the per-segment plan table
+    targeting : ``campaign.targeting_recommendation`` result (whom to contact next), or None
     metrics : the flat metrics dict (names from :data:`crmlab.strategy.metrics.METRICS`)
     """
 
@@ -55,6 +56,7 @@ class StrategyInputs:
     history: pd.DataFrame
     plan: pd.DataFrame
     metrics: dict
+    targeting: Any = None
 
 
 def _campaign(experiment, experiment_segment, cost_per_contact, margin):
@@ -72,6 +74,26 @@ def _campaign(experiment, experiment_segment, cost_per_contact, margin):
         response = pd.Series([f"{lift:+.2%} pts ({act})" for lift, act in zip(r["lift_abs"], r["action"])],
                              index=r.index.astype(str))
     return measured, money, best_arm, measured.lift("conversion", best_arm), response
+
+
+def _targeting(experiment: pd.DataFrame, arm: Any, outcome: str, cost: float, value: float):
+    """Whom to contact next: an uplift model of the best arm against control on the test, or None
+    when the test lacks the outcome or a control arm."""
+    from crmlab import campaign
+    from crmlab.errors import CrmlabError
+
+    spec = experiment.attrs.get("source_spec")
+    arm_col = getattr(spec, "arm", None) or "segment"
+    control = getattr(spec, "control", None) or "No E-Mail"
+    outcomes = set(getattr(spec, "outcomes", ()) or ("visit", "conversion", "spend"))
+    if outcome not in experiment.columns or arm_col not in experiment.columns:
+        return None
+    features = [c for c in experiment.columns if c != arm_col and c not in outcomes | {outcome}]
+    try:
+        return campaign.targeting_recommendation(experiment, arm=arm_col, treatment=arm, control=control,
+                                                 outcome=outcome, features=features, margin=value, cost=cost)
+    except CrmlabError:
+        return None
 
 
 def _top_rule(seg_rules: Any) -> dict[str, Any]:
@@ -97,6 +119,8 @@ def build_strategy(
     offer_min_baskets: int = 100,
     playbook: Mapping[str, Any] | None = None,
     products: bool = True,
+    target_outcome: str = "visit",
+    value_per_response: float = 2.0,
 ) -> StrategyInputs:
     """Compute the strategy report's content from cleaned order lines and a campaign test.
 
@@ -115,6 +139,8 @@ def build_strategy(
     playbook : mapping, optional
         :func:`load_playbook` output (default: ``notebooks/playbook.yml``); its
         ``churn_threshold`` and ``churn_days`` define the at-risk rule.
+    target_outcome, value_per_response : the outcome the uplift targeting optimises and what one
+        more response is worth (margin), for :func:`crmlab.campaign.targeting_recommendation`.
     products : bool
         Whether the data has products (``Source.declares("product_id")``); without them no
         cross-sell rules are mined and the plan's offer column stays empty.
@@ -157,7 +183,11 @@ def build_strategy(
         "campaign_roi": float(money.table.loc[best_arm, "roi"]),
         **_top_rule(seg_rules),
     }
-    return StrategyInputs(tx=tx, as_of=as_of_ts, rfm=rfm, kpis=kpi, concentration=conc, timing=timing,
+    targeting = _targeting(experiment, best_arm, target_outcome, cost_per_contact, value_per_response)
+    if targeting is not None:
+        m["uplift_best_share"] = float(targeting.best["share"])
+        m["uplift_profit"] = float(targeting.best["profit"])
+    return StrategyInputs(targeting=targeting, tx=tx, as_of=as_of_ts, rfm=rfm, kpis=kpi, concentration=conc, timing=timing,
                           value=value, values=values, at_risk=at_risk, segment_rules=seg_rules,
                           measured=measured, money=money, best_arm=best_arm, best_lift=best_lift,
                           response=response, history=history, plan=plan, metrics=m)

@@ -207,3 +207,36 @@ def call_list_note(pb: Mapping[str, Any], lang: str = "en") -> str:
         f"위 목록은 이탈 조짐이 있는 고가치 고객(활동 확률 {float(pb['churn_threshold']):.0%} 미만 또는 {days}일 이상 "
         "구매 없음)을 과거 구매액 순으로 정리한 것으로, 담당 팀의 연락 대상입니다. `--show-pii`로 렌더링하지 않으면 "
         "식별자는 가명입니다.")
+
+
+def targeting_sentence(r: Any, outcome: str, lang: str = "en") -> str:
+    """The uplift-based targeting recommendation (whom to contact next), with its numbers.
+
+    Parameters
+    ----------
+    r : crmlab.campaign.TargetingResult or None
+    outcome : str
+        The outcome the model optimised.
+    lang : str
+
+    Returns
+    -------
+    str
+    """
+    if r is None:
+        return _pick(lang, "No uplift model could be fitted on this test (it lacks the outcome or a control arm).",
+                     "이 실험으로는 업리프트 모델을 만들 수 없습니다(결과 변수나 대조군이 없음).")
+    b = r.best
+    if b["share"] == 0:
+        return _pick(lang, f"**Targeting ({outcome}):** contacting nobody pays best; no share of customers earns back "
+                           "its contact cost.",
+                     f"**타기팅({outcome}):** 어떤 고객군도 접촉 비용을 회수하지 못하므로 발송하지 않는 것이 최선입니다.")
+    return _pick(
+        lang,
+        f"**Targeting ({outcome}):** an uplift model on the test says to contact the {b['share']:.0%} of customers "
+        f"with the highest predicted uplift: {b['profit']:+,.0f} incremental profit against sending to nobody "
+        f"(interval {b['profit_low']:+,.0f} to {b['profit_high']:+,.0f}) and {b['vs_all']:+,.0f} against sending "
+        f"to all.",
+        f"**타기팅({outcome}):** 실험 데이터의 업리프트 모델에 따르면 예측 업리프트가 가장 높은 고객 {b['share']:.0%}에게 "
+        f"발송하는 것이 좋습니다: 미발송 대비 증분 이익 {b['profit']:+,.0f} (구간 {b['profit_low']:+,.0f} ~ "
+        f"{b['profit_high']:+,.0f}), 전체 발송 대비 {b['vs_all']:+,.0f}.")

@@ -38,6 +38,14 @@ def test_strategy_report_numbers(runs):
     meas = campaign.measure(campaign.load_experiment("hillstrom"), random_state=0)
     assert m["campaign_best_arm"] == meas.ranking("conversion")[0] == "Mens E-Mail"
     assert m["campaign_best_lift"] == pytest.approx(meas.lift("conversion", "Mens E-Mail")["lift_abs"])
+    # whom to contact next: the uplift model of the best arm on visits, fitted the same way directly
+    exp = campaign.load_experiment("hillstrom")
+    feats = [c for c in exp.columns if c not in ("segment", "visit", "conversion", "spend")]
+    direct = campaign.targeting_recommendation(exp, treatment="Mens E-Mail", outcome="visit", features=feats,
+                                               margin=2.0, cost=0.10)
+    assert 0 < m["uplift_best_share"] <= 1
+    assert m["uplift_best_share"] == pytest.approx(direct.best["share"])
+    assert m["uplift_profit"] == pytest.approx(direct.best["profit"])
     assert m["segments_planned"] == int((segments.rfm(tx, as_of=DATES[0]).summary["customers"] > 0).sum())
     t = rep["tables"]
     assert set(t) >= {"customer_segments", "clv_by_segment", "rules", "campaign", "strategy", "scorecard"}
