@@ -15,7 +15,7 @@ from crmlab import config
 from crmlab.errors import CrmlabError, RenderError
 from crmlab.privacy import redact_error
 from crmlab.report.layout import (
-    FAILED_SUFFIX, RUNS_DIR, discover_notebooks, now, output_parent, output_root as _root, report_key,
+    FAILED_SUFFIX, RUNS_DIR, check_writable, discover_notebooks, now, output_parent, output_root as _root, report_key,
 )
 from crmlab.report.parameters import check_as_of
 from crmlab.report.render import Job, RenderResult, execute, prepare
@@ -304,6 +304,7 @@ def render_batch(notebooks: Iterable[Any] | None = None, *, config_file: str | P
     root = _root(output_root)
     started = now()
     _refuse_duplicates(prepared, root, as_of)
+    check_writable(root)
     slots: list[RenderResult | None] = [None] * len(prepared)
     try:
         _run_jobs(prepared, root, slots, as_of=as_of, timeout=timeout, jobs=jobs,

@@ -35,6 +35,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, Mapping
@@ -99,6 +100,28 @@ def output_root(output_root: str | Path | None) -> Path:
     Path
     """
     return Path(output_root) if output_root is not None else config.reports_dir()
+
+
+def check_writable(root: Path) -> None:
+    """Refuse an output root that cannot be written, before any kernel starts.
+
+    Parameters
+    ----------
+    root : Path
+        The output root (created if missing).
+
+    Raises
+    ------
+    RenderError
+        One line naming the folder and the system's reason.
+    """
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        os.rmdir(tempfile.mkdtemp(prefix=".probe-", dir=root))
+    except OSError as exc:
+        raise RenderError(f"cannot write the report ({exc.strerror or type(exc).__name__})",
+                          file=root, fix="check the folder's permissions, or set "
+                          "CRMLAB_REPORTS_DIR (or --output) to a writable folder") from None
 
 
 def output_parent(root: Path, name: str, as_of: str | None) -> Path:

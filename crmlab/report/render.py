@@ -24,7 +24,7 @@ from crmlab.privacy import redact_error
 from crmlab.report.channel import TABLES_ENV, collect_metrics
 from crmlab.report.html import failing_cell, notebook_to_html, stderr_text
 from crmlab.report.layout import (
-    FAILED_SUFFIX, RUNS_DIR, clean_leftovers, hold, locked, now, output_parent,
+    FAILED_SUFFIX, RUNS_DIR, check_writable, clean_leftovers, hold, locked, now, output_parent,
     output_root as _root, publish, report_key, resolve_notebook, to_jsonable, withdraw, work_dir,
 )
 from crmlab.report.parameters import (
@@ -516,6 +516,7 @@ def render(notebook: str | Path, parameters: Mapping[str, Any] | None = None, *,
     as_of = check_as_of(as_of)
     job = prepare(notebook, parameters, show_pii=show_pii, as_of=as_of)
     root = _root(output_root)
+    check_writable(root)
     started = now()
     result = execute(job, root, as_of=as_of, timeout=timeout)
     if update_index:
