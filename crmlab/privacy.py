@@ -62,7 +62,7 @@ def _read_key_file(path: Path) -> str | None:
     for _ in range(50):  # another process may be between creating and renaming (never seen half)
         try:
             text = path.read_text(encoding="ascii").strip()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
         except (OSError, UnicodeDecodeError) as exc:
             raise _no_key(path, f"cannot read the key file ({getattr(exc, 'strerror', None) or exc})") from None
