@@ -10,10 +10,13 @@
     crmlab compare RUN_A RUN_B                      workshop comparison of two dated runs
     crmlab index                                    rebuild reports/index.html
 
-Exit status: 0 when everything rendered, 1 when a notebook failed (its report is marked
-failed), 2 for bad input (unknown notebook or parameter, wrong type, a bad source file,
-unreadable data, a notebook without ``as_of`` in a dated render): the problem is printed on one line, without
-a traceback.
+Exit status: 0 when everything rendered; 2 for bad input, printed on one line without a
+traceback: refused before any kernel starts (unknown notebook or parameter, wrong type, a
+number outside the range its notebook declares, a date that is not one, a bad source or
+batch file, a notebook without ``as_of`` in a dated render) or found by a notebook (every
+failed notebook stopped on crmlab's own error about its data, e.g. a DataError), or a folder
+that cannot be written; 1 when a notebook failed for another reason (its report is marked
+failed). A batch renders every notebook either way.
 """
 
 from __future__ import annotations
@@ -147,7 +150,16 @@ def _cmd_render(args: argparse.Namespace) -> int:
     if batch.manifest is not None:
         print(f"Run manifest: {_shown(batch.manifest)}")
     print(f"HTML reports: {_shown(batch.index)}")
-    return 1 if failed else 0
+    return _failed_status(failed)
+
+
+def _failed_status(failed: Sequence[Any]) -> int:
+    """0 without failures; 2 when every failure is crmlab's own error (bad input), else 1."""
+    from crmlab.privacy import CRMLAB_ERRORS
+
+    if not failed:
+        return 0
+    return 2 if all(r.error_type in CRMLAB_ERRORS for r in failed) else 1
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
@@ -216,7 +228,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             os.environ["CRMLAB_REPORTS_DIR"] = saved
     result = batch.results[0]
     print(f"{'compared' if result.ok else 'comparison FAILED'}: {_shown(result.html)}")
-    return 0 if result.ok else 1
+    if not result.ok:
+        print(f"  {result.error}")
+    return _failed_status(batch.failed)
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
@@ -237,7 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit status: 0 done, 1 a notebook failed, 2 bad input, 130 interrupted.
+        The exit status: 0 done, 1 a notebook failed, 2 bad input (also when every failed
+        notebook stopped on crmlab's own error about its data), 130 interrupted.
     """
     args = _parser().parse_args(argv)
     handler = {"render": _cmd_render, "params": _cmd_params, "quality": _cmd_quality,
@@ -246,6 +261,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except CrmlabError as exc:
         print(f"crmlab: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a folder or file the system refuses: one line, not a traceback
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"crmlab: error: {exc.strerror or type(exc).__name__}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("crmlab: interrupted", file=sys.stderr)

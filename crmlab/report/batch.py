@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from crmlab import config
-from crmlab.errors import RenderError
+from crmlab.errors import CrmlabError, RenderError
+from crmlab.privacy import redact_error
 from crmlab.report.layout import (
-    RUNS_DIR, discover_notebooks, now, output_parent, output_root as _root, report_key,
+    FAILED_SUFFIX, RUNS_DIR, check_writable, discover_notebooks, now, output_parent, output_root as _root, report_key,
 )
 from crmlab.report.parameters import check_as_of
 from crmlab.report.render import Job, RenderResult, execute, prepare
@@ -82,18 +83,50 @@ def load_batch_config(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
     if not path.is_file():
         raise RenderError("batch file not found", file=path,
                           expected="a YAML list of {notebook:, parameters:} entries")
+    if path.stat().st_size > MAX_BATCH_BYTES:
+        raise RenderError("the batch file is too large", file=path,
+                          expected=f"a YAML file of at most {MAX_BATCH_BYTES // 1024} KiB")
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RenderError(f"the batch file is not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+                          f"offset {exc.start})", file=path, fix="save it as UTF-8") from None
+    except OSError as exc:
+        raise RenderError(f"cannot read the batch file ({exc.strerror or exc})", file=path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise RenderError(f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path,
                           row=None if mark is None else mark.line + 1) from None
+    _refuse_expansion(path, doc)
     if isinstance(doc, dict) and "reports" in doc:
         doc = doc["reports"]
     if not isinstance(doc, list) or not doc:
         raise RenderError("batch file must hold a non-empty list of notebooks", file=path,
                           expected="- notebook: 01-customer-analysis\\n  parameters: {...}")
     return [_batch_entry(path, i, entry) for i, entry in enumerate(doc, start=1)]
+
+
+#: A batch file is a short list; anything larger is a mistake (or an attack).
+MAX_BATCH_BYTES = 256 * 1024
+#: Values a batch file may hold once YAML aliases are expanded (an alias bomb holds billions).
+MAX_BATCH_VALUES = 100_000
+
+
+def _refuse_expansion(path: Path, doc: Any) -> None:
+    """Refuse a document whose aliases expand to more than :data:`MAX_BATCH_VALUES` values."""
+    seen, stack = 0, [doc]
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > MAX_BATCH_VALUES:
+            raise RenderError("the batch file expands to too many values (YAML aliases?)",
+                              file=path, expected=f"at most {MAX_BATCH_VALUES:,} values",
+                              fix="write the parameters out; do not nest aliases")
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
 
 
 def _batch_entry(path: Path, i: int, entry: Any) -> tuple[str, dict[str, Any]]:
@@ -156,16 +189,45 @@ def _echo_line(result: RenderResult) -> str:
     return line
 
 
-def _run_jobs(prepared: list[Job], root: Path, *, as_of: str | None, timeout: float | None,
-              jobs: int, progress: bool, echo: Callable[[str], Any] | None) -> list[RenderResult]:
-    """Execute the jobs, ``jobs`` at a time; results in the order of ``prepared``."""
+def _crashed(job: Job, root: Path, as_of: str | None, exc: BaseException) -> RenderResult:
+    """A failed result for a job whose render raised (the report could not be written)."""
+    if isinstance(exc, CrmlabError):
+        why = str(exc)
+    elif isinstance(exc, OSError):
+        why = f"{type(exc).__name__}: {exc.strerror or 'error'}" + (
+            f" ({exc.filename})" if exc.filename else "")
+    else:
+        why = f"{type(exc).__name__}: {redact_error(type(exc).__name__, str(exc), job.show_pii)}"
+    good = output_parent(root, job.name, as_of) / report_key(job.given)
+    stamp = now()
+    values = {n: p.default for n, p in job.declared.items()}
+    values.update(job.run_params)
+    return RenderResult(
+        notebook=job.notebook, name=job.name, parameters=job.given, values=values,
+        status="failed", path=good.with_name(good.name + FAILED_SUFFIX),
+        error=" ".join(f"no report written: {why}".split())[:500],
+        error_type=type(exc).__name__, started=stamp, finished=stamp, as_of=as_of,
+        show_pii=job.show_pii, data=job.data)
+
+
+def _run_jobs(prepared: list[Job], root: Path, results: list[RenderResult | None], *,
+              as_of: str | None, timeout: float | None, jobs: int, progress: bool,
+              echo: Callable[[str], Any] | None) -> None:
+    """Execute the jobs, ``jobs`` at a time, into ``results`` (in the order of ``prepared``).
+
+    A job whose render raises (a report that cannot be written, a worker that died) gets a
+    failed result; the other jobs go on.
+    """
     from tqdm.auto import tqdm
 
-    results: list[RenderResult | None] = [None] * len(prepared)
     bar = tqdm(total=len(prepared), desc="rendering", unit="notebook", file=sys.stderr,
                disable=not progress, leave=False)
 
-    def done(i: int, result: RenderResult) -> None:
+    def done(i: int, run: Callable[[], RenderResult]) -> None:
+        try:
+            result = run()
+        except Exception as exc:  # noqa: BLE001 - one notebook must not stop the batch
+            result = _crashed(prepared[i], root, as_of, exc)
         results[i] = result
         if echo is not None:
             echo(_echo_line(result))
@@ -183,14 +245,13 @@ def _run_jobs(prepared: list[Job], root: Path, *, as_of: str | None, timeout: fl
                 futures = {pool.submit(execute, job, root, **kwargs): i
                            for i, job in enumerate(prepared)}
                 for future in as_completed(futures):
-                    done(futures[future], future.result())
+                    done(futures[future], future.result)
         else:
             for i, job in enumerate(prepared):
                 bar.set_postfix_str(job.name)
-                done(i, execute(job, root, **kwargs))
+                done(i, lambda job=job: execute(job, root, **kwargs))
     finally:
         bar.close()
-    return [r for r in results if r is not None]
 
 
 def render_batch(notebooks: Iterable[Any] | None = None, *, config_file: str | Path | None = None,
@@ -243,10 +304,16 @@ def render_batch(notebooks: Iterable[Any] | None = None, *, config_file: str | P
     root = _root(output_root)
     started = now()
     _refuse_duplicates(prepared, root, as_of)
-    results = _run_jobs(prepared, root, as_of=as_of, timeout=timeout, jobs=jobs,
-                        progress=progress, echo=echo)
-    manifest = None
-    if as_of:
-        manifest = write_manifest(root / RUNS_DIR / as_of, results, started=started,
-                                  finished=now(), config_file=config_file)
-    return BatchResult(results, write_index(root), manifest)
+    check_writable(root)
+    slots: list[RenderResult | None] = [None] * len(prepared)
+    try:
+        _run_jobs(prepared, root, slots, as_of=as_of, timeout=timeout, jobs=jobs,
+                  progress=progress, echo=echo)
+    finally:  # the manifest and index say what was rendered, even after an interrupt
+        results = [r for r in slots if r is not None]
+        manifest = None
+        if as_of:
+            manifest = write_manifest(root / RUNS_DIR / as_of, results, started=started,
+                                      finished=now(), config_file=config_file)
+        index = write_index(root)
+    return BatchResult(results, index, manifest)

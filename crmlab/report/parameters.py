@@ -51,6 +51,9 @@ class Parameter:
         The comment ending the assignment.
     optional : bool
         Whether ``None`` is accepted.
+    bounds : Bounds or None
+        The range a number must lie in, declared at the start of the help comment
+        (``# [1, inf) countries shown``); see :func:`parse_bounds`.
     """
 
     name: str
@@ -58,6 +61,17 @@ class Parameter:
     default: Any
     help: str = ""
     optional: bool = False
+    bounds: Bounds | None = None
+
+    @property
+    def is_date(self) -> bool:
+        """A date parameter: ``as_of``, or text whose help says ``YYYY-MM-DD``.
+
+        Returns
+        -------
+        bool
+        """
+        return self.name == AS_OF or (self.type == "str" and "YYYY-MM-DD" in self.help)
 
     def describe(self) -> str:
         """``name: type = default``, as error messages list valid parameters.
@@ -67,6 +81,69 @@ class Parameter:
         str
         """
         return f"{self.name}: {self.type} = {self.default!r}"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The range a numeric parameter accepts, as written in its help comment.
+
+    Parameters
+    ----------
+    low, high : float
+        The ends (``-inf``/``inf`` when open-ended).
+    low_closed, high_closed : bool
+        Whether the end itself is allowed (``[``/``]``) or not (``(``/``)``).
+    text : str
+        The range as written (``[1, inf)``).
+    """
+
+    low: float
+    high: float
+    low_closed: bool
+    high_closed: bool
+    text: str
+
+    def __contains__(self, value: Any) -> bool:
+        try:
+            x = float(value)
+        except (TypeError, ValueError, OverflowError):
+            return False
+        if x != x:  # NaN is in no range
+            return False
+        above = x >= self.low if self.low_closed else x > self.low
+        below = x <= self.high if self.high_closed else x < self.high
+        return above and below
+
+
+_NUMBER = r"[-+]?(?:inf|\d[\d_]*(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)"
+_BOUNDS = re.compile(rf"^\s*([\[(])\s*({_NUMBER})?\s*,\s*({_NUMBER})?\s*([\])])")
+
+
+def parse_bounds(help_text: str) -> Bounds | None:
+    """The range at the start of a parameter's help comment, if any.
+
+    Interval notation: ``[`` and ``]`` include the end, ``(`` and ``)`` exclude it, ``inf``
+    or an empty end leaves that side open. ``# [1, inf) countries shown`` is a number of at
+    least 1, ``# (0, 1] share of ...`` a share above 0 up to 1. (Papermill's parser drops a
+    parameter line whose comment holds a second ``=``, so ``>= 1`` cannot be used.)
+
+    Parameters
+    ----------
+    help_text : str
+        The comment ending the parameter's line.
+
+    Returns
+    -------
+    Bounds or None
+    """
+    m = _BOUNDS.match(help_text or "")
+    if m is None:
+        return None
+    low = float(m[2].replace("_", "")) if m[2] else float("-inf")
+    high = float(m[3].replace("_", "")) if m[3] else float("inf")
+    if low > high:
+        return None
+    return Bounds(low, high, m[1] == "[", m[4] == "]", m[0].strip())
 
 
 _TYPE_NAMES = {"int": "int", "float": "float", "bool": "bool", "str": "str", "list": "list",
@@ -189,7 +266,9 @@ def notebook_parameters(notebook: str | Path) -> dict[str, Parameter]:
         if annotation in ("None", None):
             annotation = None
         typ, optional = _parse_type(annotation, default)
-        out[name] = Parameter(name, typ, default, (help_text or "").strip(), optional)
+        help_text = (help_text or "").strip()
+        out[name] = Parameter(name, typ, default, help_text, optional,
+                              parse_bounds(help_text) if typ in ("int", "float", "any") else None)
     return out
 
 
@@ -343,9 +422,28 @@ def check_parameters(notebook: str | Path, parameters: Mapping[str, Any] | None 
                 expected=f"{p.type}{' or None' if p.optional else ''} (default {p.default!r})",
                 fix=_valid_list(declared),
             ) from None
+        _check_value(name, p, out[key], value)
     if isinstance(out.get(SOURCE), str):
         check_source(out[SOURCE])
     return out
+
+
+def _check_value(notebook: str, p: Parameter, value: Any, given: Any) -> None:
+    """Refuse a number outside the parameter's declared range and a date that is not one."""
+    if value is None:
+        return
+    if p.bounds is not None and isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and value not in p.bounds:
+        raise ParameterError(
+            f"parameter {p.name!r} of notebook {notebook} is out of range", value=given,
+            expected=f"a number in {p.bounds.text} (default {p.default!r})",
+            fix=f"the range is declared in the notebook's parameters cell ({p.help})")
+    if p.is_date and isinstance(value, str) and value.strip():
+        try:
+            check_date(value, what=f"parameter {p.name!r} of notebook {notebook}")
+        except ParameterError as exc:
+            raise ParameterError(exc.problem, value=given, expected=exc.expected,
+                                 fix="leave it empty for the default") from None
 
 
 def check_source(value: str) -> Any:
@@ -403,14 +501,42 @@ def check_as_of(as_of: Any) -> str | None:
     """
     if as_of is None:
         return None
-    if not isinstance(as_of, (_dt.date, _dt.datetime)) and not re.fullmatch(
-            r"\d{4}-\d{2}-\d{2}", str(as_of).strip()):
-        raise ParameterError("--as-of is not a date", value=as_of,
-                             expected="a date YYYY-MM-DD, e.g. 2011-09-01")
-    from crmlab.dates import parse_as_of  # pandas: only once the text looks like a date
+    return check_date(as_of, what="--as-of")
 
-    text = as_of if isinstance(as_of, (_dt.date, _dt.datetime)) else str(as_of).strip()
-    return parse_as_of(text).strftime("%Y-%m-%d")
+
+def check_date(value: Any, *, what: str = "the value") -> str:
+    """A calendar date written ``YYYY-MM-DD`` (or a date object), as that text.
+
+    Parameters
+    ----------
+    value : str, date or datetime
+    what : str
+        Names the value in the error message (``--as-of``, ``parameter 'as_of' of ...``).
+
+    Returns
+    -------
+    str
+        ``YYYY-MM-DD``.
+
+    Raises
+    ------
+    ParameterError
+        Not a calendar date written ``YYYY-MM-DD`` (``notadate``, ``2011-13-01``).
+    """
+    text = value if isinstance(value, (_dt.date, _dt.datetime)) else str(value).strip()
+    if isinstance(text, str):
+        try:
+            _dt.date.fromisoformat(text if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else "")
+        except ValueError:
+            raise ParameterError(f"{what} is not a date", value=value,
+                                 expected="a calendar date YYYY-MM-DD, e.g. 2011-09-01") from None
+    from crmlab.dates import parse_as_of  # pandas: only once the text is a date
+
+    try:  # the one reader of report dates (pandas' range: 1677-09-22 to 2262-04-11)
+        return parse_as_of(text).strftime("%Y-%m-%d")
+    except (ParameterError, OverflowError, ValueError):
+        raise ParameterError(f"{what} is outside the dates crmlab can use", value=value,
+                             expected="a date between 1677-09-22 and 2262-04-11") from None
 
 
 def notebook_is_dated(notebook: str | Path) -> bool:

@@ -15,17 +15,17 @@ import os
 import shutil
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from crmlab.errors import CrmlabError, ParameterError, RenderError
+from crmlab.privacy import redact_error
 from crmlab.report.channel import TABLES_ENV, collect_metrics
 from crmlab.report.html import failing_cell, notebook_to_html, stderr_text
 from crmlab.report.layout import (
-    FAILED_SUFFIX, RUNS_DIR, now, output_parent, output_root as _root, report_key,
-    resolve_notebook, swap_into_place, to_jsonable,
+    FAILED_SUFFIX, RUNS_DIR, check_writable, clean_leftovers, hold, locked, now, output_parent,
+    output_root as _root, publish, report_key, resolve_notebook, to_jsonable, withdraw, work_dir,
 )
 from crmlab.report.parameters import (
     AS_OF, SHOW_PII, SOURCE, Parameter, check_as_of, check_parameters, check_report_date,
@@ -55,7 +55,10 @@ class RenderResult:
     metrics : dict
         Headline numbers (``metrics.json``).
     error : str or None
-        One line saying what failed.
+        One line saying what failed; without ``--show-pii`` it quotes no customer data
+        (:func:`crmlab.privacy.redact_error`).
+    error_type : str or None
+        The exception's class name (``DataError``): crmlab's own errors mean bad input.
     failed_cell : int or None
         Index of the failing cell in the executed notebook.
     started, finished : str
@@ -79,6 +82,7 @@ class RenderResult:
     path: Path
     metrics: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    error_type: str | None = None
     failed_cell: int | None = None
     started: str = ""
     finished: str = ""
@@ -108,6 +112,7 @@ class RenderResult:
             "notebook": self.name, "source": str(self.notebook), "status": self.status,
             "parameters": to_jsonable(self.parameters), "values": to_jsonable(self.values),
             "key": report_key(self.parameters), "error": self.error,
+            "error_type": self.error_type,
             "failed_cell": self.failed_cell, "started": self.started,
             "finished": self.finished, "seconds": round(self.seconds, 3), "as_of": self.as_of,
             "show_pii": self.show_pii, "data": to_jsonable(self.data),
@@ -132,6 +137,8 @@ class Job:
         What papermill injects (``given``, defaults given explicitly, ``as_of``).
     data : dict
         The data source (``crmlab.data.describe``) when the notebook takes ``source``.
+    show_pii : bool
+        Rendered with ``--show-pii``: error messages may quote customer data.
     """
 
     notebook: Path
@@ -140,6 +147,7 @@ class Job:
     given: dict[str, Any]
     run_params: dict[str, Any]
     data: dict[str, Any] = field(default_factory=dict)
+    show_pii: bool = False
 
 
 def _absolute_paths(given: dict[str, Any]) -> dict[str, Any]:
@@ -198,16 +206,19 @@ def prepare(notebook: str | Path, parameters: Mapping[str, Any] | None, *, show_
                              fix="use --as-of DATE alone for a dated run")
     check_report_date(path, declared, as_of)
     given = check_parameters(path, parameters, declared=declared)
-    if show_pii and SHOW_PII in declared:
+    if show_pii:  # its own report key, even where the notebook does not declare show_pii
         given[SHOW_PII] = True
     given = _absolute_paths(given)
     run_params = dict(given)
+    if SHOW_PII not in declared:
+        run_params.pop(SHOW_PII, None)
     if as_of is not None and AS_OF in declared:
         run_params[AS_OF] = as_of
     # a parameter equal to its default names the same report as the default
     given = {k: v for k, v in given.items() if not (k in declared and v == declared[k].default
                                                     and type(v) is type(declared[k].default))}
-    return Job(path, path.stem, declared, given, run_params, _describe_source(declared, run_params))
+    return Job(path, path.stem, declared, given, run_params, _describe_source(declared, run_params),
+               show_pii)
 
 
 def _describe_source(declared: Mapping[str, Parameter], run_params: Mapping[str, Any]) -> dict:
@@ -349,39 +360,51 @@ def execute(job: Job, root: Path, *, as_of: str | None, timeout: float | None) -
     """
     parent = output_parent(root, job.name, as_of)
     key = report_key(job.given)
-    tmp = parent / f".{key}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp = work_dir(parent, key)
     try:
-        tmp.mkdir(parents=True)
+        with locked(parent):  # created and held at once: no other render takes it for a leftover
+            clean_leftovers(parent)
+            tmp.mkdir()
+            lock = hold(tmp)
     except OSError as exc:
         raise RenderError(f"cannot write the report ({exc.strerror or exc})", file=parent,
                           fix="check the folder's permissions, or set CRMLAB_REPORTS_DIR "
                               "(or --output) to a writable folder") from None
-    values = {n: p.default for n, p in job.declared.items()}
-    values.update(job.run_params)
-    started, t0 = now(), time.perf_counter()
     try:
-        nb, error = _run_kernel(job, tmp, timeout)
-        result = RenderResult(
-            notebook=job.notebook, name=job.name, parameters=job.given, values=values,
-            status="ok" if error is None else "failed", path=parent / key,
-            metrics=collect_metrics(nb), error=error, failed_cell=failing_cell(nb),
-            started=started, finished=now(), seconds=time.perf_counter() - t0, as_of=as_of,
-            show_pii=bool(values.get(SHOW_PII, False)), data=job.data,
-        )
-        _write_report(result, nb, tmp, t0)
-        return result
+        return _execute_in(job, tmp, parent / key, as_of, timeout)
     finally:  # a failed write or an interrupt leaves no half-written directory behind
+        if lock is not None:
+            os.close(lock)
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run_kernel(job: Job, tmp: Path, timeout: float | None) -> tuple[Any, str | None]:
-    """Execute the notebook into ``tmp/notebook.ipynb``: (executed notebook, error line)."""
+def _execute_in(job: Job, tmp: Path, good: Path, as_of: str | None,
+                timeout: float | None) -> RenderResult:
+    """Run the kernel into ``tmp``, write the report there and publish it."""
+    values = {n: p.default for n, p in job.declared.items()}
+    values.update(job.run_params)
+    started, t0 = now(), time.perf_counter()
+    nb, error, ename = _run_kernel(job, tmp, timeout)
+    result = RenderResult(
+        notebook=job.notebook, name=job.name, parameters=job.given, values=values,
+        status="ok" if error is None else "failed", path=good,
+        metrics=collect_metrics(nb), error=error, error_type=ename if error else None,
+        failed_cell=failing_cell(nb), started=started, finished=now(),
+        seconds=time.perf_counter() - t0, as_of=as_of, show_pii=job.show_pii, data=job.data,
+    )
+    _write_report(result, nb, tmp, t0)
+    return result
+
+
+def _run_kernel(job: Job, tmp: Path, timeout: float | None) -> tuple[Any, str | None, str | None]:
+    """Execute the notebook into ``tmp/notebook.ipynb``: (executed notebook, error line, error
+    type); without ``--show-pii`` error messages and tracebacks lose customer data."""
     import nbformat
     import papermill as pm
 
     out_nb = tmp / "notebook.ipynb"
-    error, nb = None, None
+    error, ename, nb = None, None, None
     try:
         with _kernel_stderr_to(tmp / "kernel.log"), _environ(TABLES_ENV, str(tmp / "tables")), \
                 _own_kernels_first():
@@ -391,16 +414,37 @@ def _run_kernel(job: Job, tmp: Path, timeout: float | None) -> tuple[Any, str | 
                 log_output=False, execution_timeout=timeout,
             )
     except pm.PapermillExecutionError as exc:
-        error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
-    except Exception as exc:  # kernel died, timeout, unreadable notebook
-        error = f"{type(exc).__name__}: {exc}"
+        ename = str(exc.ename)
+        error = f"cell {exc.exec_count}: {ename}: {redact_error(ename, str(exc.evalue), job.show_pii)}"
+    except Exception as exc:  # kernel died, timeout, unreadable notebook: the machinery's words
+        ename = type(exc).__name__
+        error = f"{ename}: {exc}"
     if nb is None:
         nb = nbformat.read(str(out_nb if out_nb.exists() else job.notebook), as_version=4)
     if error is None and failing_cell(nb) is not None:  # e.g. allow_errors cells
         error = "a cell raised an error"
-    if not out_nb.exists():
-        nbformat.write(nb, str(out_nb))
-    return nb, None if error is None else " ".join(error.split())[:500]
+    if not job.show_pii:
+        _redact_outputs(nb)
+    nbformat.write(nb, str(out_nb))
+    return nb, None if error is None else " ".join(error.split())[:500], ename
+
+
+#: What replaces a traceback in a report rendered without ``--show-pii``.
+TRACEBACK_HIDDEN = ("(traceback hidden: it may quote customer data; render with --show-pii, or "
+                    "run the notebook in Jupyter, to see it)")
+
+
+def _redact_outputs(nb: Any) -> None:
+    """Error outputs of ``nb`` without customer data: the message redacted
+    (:func:`crmlab.privacy.redact_error`), the traceback (which may quote chained errors and
+    values) replaced by one line."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.get("output_type") != "error":
+                continue
+            ename = str(out.get("ename", ""))
+            out["evalue"] = redact_error(ename, str(out.get("evalue", "")))
+            out["traceback"] = [f"\x1b[0;31m{ename}\x1b[0m: {out['evalue']}", TRACEBACK_HIDDEN]
 
 
 def _write_report(result: RenderResult, nb: Any, tmp: Path, t0: float) -> None:
@@ -423,9 +467,10 @@ def _write_report(result: RenderResult, nb: Any, tmp: Path, t0: float) -> None:
                                      encoding="utf-8")
     good = result.path
     final = good if result.ok else good.with_name(good.name + FAILED_SUFFIX)
-    swap_into_place(tmp, final)
-    if result.ok:
-        shutil.rmtree(good.with_name(good.name + FAILED_SUFFIX), ignore_errors=True)
+    with locked(final.parent):
+        publish(tmp, final)
+        if result.ok:
+            withdraw(good.with_name(good.name + FAILED_SUFFIX))
     result.path = final
 
 
@@ -471,6 +516,7 @@ def render(notebook: str | Path, parameters: Mapping[str, Any] | None = None, *,
     as_of = check_as_of(as_of)
     job = prepare(notebook, parameters, show_pii=show_pii, as_of=as_of)
     root = _root(output_root)
+    check_writable(root)
     started = now()
     result = execute(job, root, as_of=as_of, timeout=timeout)
     if update_index:

@@ -10,9 +10,11 @@ Nothing here starts a kernel; :mod:`crmlab.report.render` writes what this modul
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
+import re
 import subprocess
 import sys
 import uuid
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from crmlab import config
 from crmlab.errors import RenderError
+from crmlab.privacy import HIDDEN, redact_error
 from crmlab.report.html import CSP, FONT_STACK
 from crmlab.report.layout import FAILED_SUFFIX, RUNS_DIR, now, output_root as _root, report_key
 from crmlab.report.parameters import AS_OF
@@ -182,7 +185,6 @@ def write_manifest(run_dir: Path, results: list[RenderResult], *, started: str, 
     Path
         The manifest.
     """
-    run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / "manifest.json"
     old: dict[str, Any] = {}
     if path.is_file():
@@ -205,10 +207,8 @@ def write_manifest(run_dir: Path, results: list[RenderResult], *, started: str, 
         **provenance(results),
         "reports": sorted(entries.values(), key=lambda e: (e["notebook"], e["key"])),
     }
-    tmp = path.with_name(f".manifest.json.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return _write_atomic(path, json.dumps(manifest, indent=2, ensure_ascii=False),
+                         what="the run manifest")
 
 
 # --------------------------------------------------------------------------- reading back
@@ -381,8 +381,23 @@ def _index_rows(root: Path, items: list[tuple[Path, dict[str, Any]]]) -> str:
             f"</td><td class=\"s-{e(status)}\">{e(status)}</td>"
             f"<td>{e(str(meta.get('finished', '')))}</td>"
             f"<td><a href=\"{e(link)}\">report</a></td>"
-            f"<td>{e(str(meta.get('error') or ''))}</td></tr>")
+            f"<td>{e(_index_error(meta))}</td></tr>")
     return "".join(out)
+
+
+_ERROR_LINE = re.compile(r"^(?P<cell>cell \S+: )?(?P<ename>[A-Za-z_][\w.]*): (?P<evalue>.*)$")
+
+
+def _index_error(meta: dict[str, Any]) -> str:
+    """A report's error as the index shows it: never customer data, even when the report was
+    rendered with ``--show-pii`` or by a crmlab that did not yet redact error text."""
+    error = str(meta.get("error") or "")
+    if not error or (not meta.get("show_pii") and "error_type" in meta):
+        return error  # redacted when the report was written
+    m = _ERROR_LINE.match(error)
+    if m is None:
+        return HIDDEN
+    return f"{m['cell'] or ''}{m['ename']}: {redact_error(m['ename'], m['evalue'])}"
 
 
 def write_index(output_root: str | Path | None = None) -> Path:
@@ -399,7 +414,6 @@ def write_index(output_root: str | Path | None = None) -> Path:
         The index page.
     """
     root = _root(output_root)
-    root.mkdir(parents=True, exist_ok=True)
     e = html.escape
     runs: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
     adhoc: list[tuple[Path, dict[str, Any]]] = []
@@ -429,8 +443,20 @@ def write_index(output_root: str | Path | None = None) -> Path:
     parts.append(f"<table>{_INDEX_HEAD}{_index_rows(root, adhoc)}</table>" if adhoc
                  else "<p>None yet.</p>")
     parts.append("</body></html>")
-    path = root / "index.html"
-    tmp = root / f".index.html.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.write_text("".join(parts), encoding="utf-8")
-    tmp.replace(path)
+    return _write_atomic(root / "index.html", "".join(parts), what="the index")
+
+
+def _write_atomic(path: Path, text: str, *, what: str) -> Path:
+    """Write ``text`` to ``path`` through a hidden temporary file; one line if it cannot."""
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise RenderError(f"cannot write {what} ({exc.strerror or type(exc).__name__})",
+                          file=path.parent, fix="check the folder's permissions, or give a "
+                          "writable one with --output (or CRMLAB_REPORTS_DIR)") from None
     return path

@@ -112,7 +112,8 @@ def test_failed_report_and_index_open_cleanly(browser, rendered):
     page, errors, dialogs = _open(browser, results["nb_broken"].html, "nb_broken")
     assert errors == [] and dialogs == []
     text = page.inner_text("body")
-    assert "Status: failed" in text and "boom with x=1" in text
+    assert "Status: failed" in text and "ValueError: [hidden" in text
+    assert "boom with x=1" not in text  # without --show-pii no error message quotes data
     assert "raise ValueError" in text  # the failing cell's code is shown
     page.close()
 

@@ -89,18 +89,19 @@ def test_failed_run_keeps_the_last_good_report(tmp_path):
     shutil.copy(BROKEN, nb)  # same notebook name and parameter key, now failing
     bad = report.render(nb, output_root=root)
     assert bad.status == "failed"
-    assert bad.error == "cell 3: ValueError: boom with x=1"
+    assert bad.error == f"cell 3: ValueError: {privacy.HIDDEN}"  # may quote data: hidden
     assert bad.path == root / "toy" / "default.failed"
     assert (good.path / "report.json").read_text() == before  # good report untouched
     assert json.loads((bad.path / "metrics.json").read_text()) == {"reached": 1}
     page = bad.html.read_text()
-    assert "raise" in page and "boom with x=1" in page  # failing cell's code and traceback
+    assert "raise" in page and privacy.HIDDEN in page  # failing cell's code, the error
+    assert "boom with x=1" not in page and "traceback hidden" in page
     assert "This report failed" in page
     assert "publish_metrics(reached=1)" not in page  # other cells' code still hidden
     assert not [p for p in (root / "toy").iterdir() if p.name.startswith(".")]
     index = (root / "index.html").read_text()
     assert "toy/default/report.html" in index and "toy/default.failed/report.html" in index
-    assert "boom with x=1" in index
+    assert "boom with x=1" not in index and privacy.HIDDEN in index
 
     shutil.copy(OK, nb)  # fixed: the failure record goes away
     again = report.render(nb, output_root=root)

@@ -39,7 +39,7 @@ def test_dated_batch_run_with_manifest(tmp_path):
     by_nb = {e["notebook"]: e for e in manifest["reports"]}
     assert by_nb["nb_ok"]["status"] == "ok" and by_nb["nb_broken"]["status"] == "failed"
     assert by_nb["nb_ok"]["values"]["as_of"] == "2011-09-01"
-    assert by_nb["nb_broken"]["error"] == "cell 3: ValueError: boom with x=1"
+    assert by_nb["nb_broken"]["error"] == f"cell 3: ValueError: {privacy.HIDDEN}"
     assert manifest["packages"]["pandas"] == pd.__version__
     assert "commit" in manifest["git"]
     assert manifest["started"] <= manifest["finished"]
