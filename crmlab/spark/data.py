@@ -369,7 +369,8 @@ def map_columns(raw, cmap: ColumnMap, file: str):
         out["amount"] = q * out["unit_price"]
     more = [F.bool_and(F.coalesce(e.endswith(".0"), F.lit(True))).alias("_dot0_" + k) for k, e in id_checks.items()]
     more += [F.count(e).alias("_n_" + k) for k, e in id_checks.items()]
-    more += [F.sum(out["order_id"].isNull().cast("int")).alias("_no_order")]
+    if "order_id" in cols:
+        more.append(F.sum(out["order_id"].isNull().cast("int")).alias("_no_order"))
     row = checks.run(raw, more)
     if "order_id" in cols and row["_no_order"]:
         raise DataError("order number is missing", file=file, column=cols["order_id"],

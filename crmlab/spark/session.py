@@ -19,6 +19,7 @@ session time zone (order timestamps are naive, as in pandas) and Arrow transfers
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,7 +40,8 @@ _LOCAL_CONF = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.adaptive.enabled": "true",
-    "spark.driver.extraJavaOptions": "-Dlog4j.rootLogger=ERROR,console",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.driver.host": "127.0.0.1",
 }
 
 
@@ -86,6 +88,8 @@ def get_or_create(master: str | None = None, *, app_name: str = "crmlab", driver
         master = master or os.environ.get("SPARK_MASTER") or DEFAULT_MASTER
         builder = builder.master(master)
         if master.startswith("local"):
+            # Python workers run this interpreter (with crmlab and its dependencies), not the PATH's
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             settings.update(_LOCAL_CONF)
             settings["spark.sql.shuffle.partitions"] = _local_partitions(master)
             if driver_memory:
