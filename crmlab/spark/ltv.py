@@ -30,7 +30,7 @@ from crmlab.ltv import BGNBD, CLVResult, GammaGamma, PurchaseModel
 from crmlab.ltv.clv import _check_clv_inputs, _clv_core, _schedule
 from crmlab.ltv.summaries import _check_unit
 
-__all__ = ["summary", "compress", "fit", "clv", "SparkCLVResult"]
+__all__ = ["summary", "compress", "fit", "fit_model", "clv", "SparkCLVResult"]
 
 _DAY_US = 86_400 * 1_000_000
 _SCORE_COLS = ("p_alive", "expected_purchases", "expected_spend", "clv")
@@ -199,6 +199,36 @@ def fit(spark_summary, transaction_model: PurchaseModel | None = None,
         gg.unit_ = spend.attrs["unit"]
         gg.spend_frequency_correlation_ = spend.attrs["spend_frequency_correlation"]  # per customer, not per row
     return tm, gg
+
+
+def fit_model(model: PurchaseModel | GammaGamma, spark_summary):
+    """Fit one crmlab model on a Spark summary (the dispatch target of ``model.fit(spark_frame)``).
+
+    Parameters
+    ----------
+    model : PurchaseModel or GammaGamma
+        Unfitted.
+    spark_summary : pyspark.sql.DataFrame
+        From :func:`summary`.
+
+    Returns
+    -------
+    PurchaseModel or GammaGamma
+        ``model``, fitted on the distinct rows with their counts.
+    """
+    if isinstance(model, GammaGamma):
+        _, spend = compress(spark_summary)
+        if spend is None:
+            raise DataError("summary has no monetary value", column="monetary_value",
+                            fix="build it with crmlab.spark.ltv.summary(..., amount_col='amount')")
+        model.fit(frequency=spend["frequency"], monetary_value=spend["monetary_value"], weights=spend["weights"])
+        model.unit_ = spend.attrs["unit"]
+        model.spend_frequency_correlation_ = spend.attrs["spend_frequency_correlation"]
+        return model
+    from crmlab.spark.data import attrs_of, set_attrs
+
+    counts_only = set_attrs(spark_summary.select("frequency", "recency", "T"), **attrs_of(spark_summary))
+    return fit(counts_only, model)[0]
 
 
 class SparkCLVResult(CLVResult):
