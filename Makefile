@@ -35,7 +35,7 @@ lint: $(STAMP)  ## check the code for errors and dead code (ruff)
 test: $(STAMP) browser postgres lint  ## run the test suite (slow cases left out)
 	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 
-test-all: $(STAMP) browser postgres  ## run every test, the slow ones too (and thousands of random files)
+test-all: $(STAMP) browser postgres spark  ## run every test, the slow ones too (and thousands of random files)
 	CRMLAB_HYPOTHESIS_EXAMPLES=3000 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lab: $(STAMP)  ## start JupyterLab on the project
@@ -57,3 +57,8 @@ browser:  ## install Debian's chromium and a Korean font for the browser tests (
 postgres:  ## install Debian's PostgreSQL server for the database tests (nothing to do when present)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends postgresql; }
+
+.PHONY: spark
+spark: $(STAMP)  ## install PySpark (the spark extra) and Debian's Java 17 for the Spark tests
+	@command -v java >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends openjdk-17-jre-headless; }
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[dev,fast,postgres,spark]"

@@ -7,7 +7,7 @@ from spark_session import SPARK, spark_source
 
 from crmlab import campaign
 
-pytestmark = SPARK
+pytestmark = [SPARK, pytest.mark.slow]  # the full-size parity runs; test_spark_quick covers the same code on small data
 
 
 @pytest.mark.parametrize("covariate", [None, "history"])
