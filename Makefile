@@ -33,10 +33,10 @@ lint: $(STAMP)  ## check the code for errors and dead code (ruff)
 	$(BIN)/ruff check crmlab tests bench
 
 test: $(STAMP) browser postgres lint  ## run the test suite (slow cases left out)
-	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -m "not slow and not spark" $(PYTEST_ARGS)
 
 test-all: $(STAMP) browser postgres spark  ## run every test, the slow ones too (and thousands of random files)
-	CRMLAB_HYPOTHESIS_EXAMPLES=3000 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	CRMLAB_HYPOTHESIS_EXAMPLES=3000 $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lab: $(STAMP)  ## start JupyterLab on the project
 	$(BIN)/jupyter lab --notebook-dir=.

@@ -12,7 +12,7 @@ from crmlab import basket, campaign, data, ltv, segments
 
 from conftest import FIXTURES
 
-pytestmark = [SPARK, pytest.mark.slow]  # a JVM and many small Spark stages: minutes on 2 cores, so make test-all only
+pytestmark = [SPARK, pytest.mark.spark]  # a JVM and many small Spark stages: minutes on 2 shared cores, make test-all only
 SAMPLE = FIXTURES / "online_retail_sample.yml"
 
 

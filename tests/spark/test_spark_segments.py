@@ -6,7 +6,7 @@ from spark_session import SPARK, pandas_source, spark_source
 
 from crmlab import customers, data, segments
 
-pytestmark = [SPARK, pytest.mark.slow]  # the full-size parity runs; test_spark_quick covers the same code on small data
+pytestmark = [SPARK, pytest.mark.spark, pytest.mark.slow]  # full-size parity runs; test_spark_quick is the small-data version
 
 
 @pytest.fixture(scope="module")
