@@ -11,7 +11,7 @@
 - :mod:`~crmlab.strategy.build`: :func:`build_strategy`, all of the strategy report in one call.
 """
 
-from crmlab.strategy.build import StrategyInputs, build_strategy, customer_scores
+from crmlab.strategy.build import StrategyInputs, build_strategy, campaign_response, customer_scores
 from crmlab.strategy.compare import compare_runs, kpi_deltas, plot_migration, rules_diff
 from crmlab.strategy.findings import key_findings
 from crmlab.strategy.metrics import (
@@ -28,5 +28,5 @@ __all__ = [
     "Target", "load_targets", "Scorecard", "scorecard", "METRICS", "COMPARED", "metric_history",
     "at_risk_metrics", "customer_value", "last_value", "segment_shares", "migration_summary", "compared_kpis",
     "key_findings", "kpi_deltas", "rules_diff", "plot_migration", "compare_runs",
-    "StrategyInputs", "build_strategy", "customer_scores",
+    "StrategyInputs", "build_strategy", "campaign_response", "customer_scores",
 ]

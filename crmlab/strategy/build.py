@@ -76,6 +76,34 @@ def _campaign(experiment, experiment_segment, cost_per_contact, margin):
     return measured, money, best_arm, measured.lift("conversion", best_arm), response
 
 
+def campaign_response(design: Any, transactions: pd.DataFrame, window: Any = None) -> pd.Series:
+    """The measured response per RFM segment of a designed campaign, for the plan's column.
+
+    Reads out the campaign (:func:`crmlab.campaign.readout`: treatment against its randomised
+    holdout, from the transactions in the window) and writes, per segment, the lift in the
+    share of customers who bought and what to do about it.
+
+    Parameters
+    ----------
+    design : str, Path or crmlab.campaign.AudienceDesign
+        The design (its ``.json`` file) recorded when the audience was drawn.
+    transactions : pandas.DataFrame
+        Canonical transactions covering the campaign window.
+    window : optional
+        See :func:`crmlab.campaign.readout`.
+
+    Returns
+    -------
+    pandas.Series
+        Index segment; text such as ``"+4.10% pts (roll out)"``.
+    """
+    from crmlab import campaign
+
+    r = campaign.readout(design, transactions, window).by_segment.response("segment", "bought", "treatment")
+    return pd.Series([f"{lift:+.2%} pts ({act})" for lift, act in zip(r["lift_abs"], r["action"])],
+                     index=r.index.astype(str))
+
+
 def _targeting(experiment: pd.DataFrame, arm: Any, outcome: str, cost: float, value: float):
     """Whom to contact next: an uplift model of the best arm against control on the test, or None
     when the test lacks the outcome or a control arm."""
@@ -121,6 +149,8 @@ def build_strategy(
     products: bool = True,
     target_outcome: str = "visit",
     value_per_response: float = 2.0,
+    campaign_design: Any = None,
+    all_transactions: pd.DataFrame | None = None,
 ) -> StrategyInputs:
     """Compute the strategy report's content from cleaned order lines and a campaign test.
 
@@ -141,6 +171,11 @@ def build_strategy(
         ``churn_threshold`` and ``churn_days`` define the at-risk rule.
     target_outcome, value_per_response : the outcome the uplift targeting optimises and what one
         more response is worth (margin), for :func:`crmlab.campaign.targeting_recommendation`.
+    campaign_design : str, Path or AudienceDesign, optional
+        A campaign drawn with :func:`crmlab.campaign.design_audience`; when given, the plan's
+        campaign response per segment comes from its read-out (:func:`campaign_response`) on
+        ``all_transactions`` (default ``tx``), closing the loop.
+    all_transactions : pandas.DataFrame, optional
     products : bool
         Whether the data has products (``Source.declares("product_id")``); without them no
         cross-sell rules are mined and the plan's offer column stays empty.
@@ -169,6 +204,8 @@ def build_strategy(
     has_time = bool((tx["order_ts"].dt.normalize() != tx["order_ts"]).any())
     measured, money, best_arm, best_lift, response = _campaign(experiment, experiment_segment,
                                                                cost_per_contact, margin)
+    if campaign_design:
+        response = campaign_response(campaign_design, all_transactions if all_transactions is not None else tx)
     history = metric_history(tx, horizon_months=horizon_months, margin=margin)
     history.loc[history.index[-1], "campaign_roi"] = money.table.loc[best_arm, "roi"]
     plan = segment_strategy(rfm.table, playbook=pb, customer_values=values, preferred_times=timing.preferred,

@@ -183,3 +183,29 @@ def test_metric_history_sees_only_the_past():
         assert row["active_customers"] == recent["customer_id"].nunique()
     assert h["avg_clv"].notna().tolist() == [False, False, True, True]
     assert h["best_customer_retention"].dropna().between(0, 1).all()
+
+
+def test_campaign_response_column_fills_from_a_designed_campaign(tmp_path):
+    """Close the loop: a campaign drawn with a holdout, orders in its window (Champions respond +0.20,
+    others not at all), and the plan's campaign-response column says so per segment."""
+    import numpy as np
+
+    from crmlab import campaign
+
+    rng = np.random.default_rng(5)
+    n = 8000
+    cust = pd.DataFrame({"customer_id": [f"c{i:05d}" for i in range(n)],
+                         "segment": rng.choice(["Champions", "Loyal"], n), "score": rng.random(n)})
+    d = campaign.design_audience(cust, campaign="spring", offer="10% off", send_date="2024-05-06",
+                                 holdout_share=0.5, random_state=1)
+    d.write(tmp_path / "spring.csv")
+    aud = d.audience
+    p = np.where((aud["group"] == "treatment") & (aud["segment"] == "Champions"), 0.4, 0.2)
+    buy = rng.random(len(aud)) < p
+    tx = pd.DataFrame({"customer_id": aud["customer_id"][buy].to_numpy(),
+                       "order_id": [f"o{i}" for i in range(buy.sum())],
+                       "order_ts": pd.Timestamp("2024-05-07"), "amount": 20.0})
+    resp = strategy.campaign_response(tmp_path / "spring.json", tx)
+    champions = float(resp["Champions"].split("%")[0]) / 100
+    loyal = float(resp["Loyal"].split("%")[0]) / 100
+    assert abs(champions - 0.20) < 0.05 and abs(loyal) < 0.05
