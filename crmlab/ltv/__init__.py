@@ -8,7 +8,8 @@ Workflow::
 
     from crmlab import ltv
     cal = ltv.calibration_holdout(tx, calibration_end="2011-09-01", unit="W")
-    model = ltv.BGNBD().fit(cal)              # also ltv.ParetoNBD, ltv.MBGNBD
+    model = ltv.BGNBD().fit(cal)              # also ltv.ParetoNBD, ltv.MBGNBD, ltv.BGBB
+    model.prob_active(13, cal)                # P(a purchase in the next 13 weeks); prob_purchases(t, n)
     check = ltv.holdout_check(model, cal)     # predicted vs actual repeat purchases
     s = ltv.summary(tx, unit="W")
     spend = ltv.GammaGamma().fit(s)
@@ -23,6 +24,9 @@ Models (the papers' likelihoods, implemented here in vectorised numpy/scipy):
   model and related expressions".
 - MBG/NBD: Batislam, Denizel & Filiztekin (2007), "Empirical validation and comparison of
   models for customer base analysis", IJRM 24(3).
+- BG/BB (discrete opportunities): Fader, Hardie & Shang (2010), Marketing Science 29(6).
+- Shifted-beta-geometric (contract retention): Fader & Hardie (2007), "How to project
+  customer retention", J. Interactive Marketing 21(1); DERL from Fader & Hardie (2010).
 - Gamma-Gamma spend: Fader, Hardie & Lee (2005), "RFM and CLV: using iso-value curves for
   customer base analysis", JMR 42(4), and Hardie's note 025.
 
@@ -41,12 +45,14 @@ at-risk rule), ``validation`` (holdout checks, model choice), ``datasets`` (CDNO
 """
 
 from crmlab.ltv.base import FitResult, PurchaseModel
+from crmlab.ltv.bgbb import BGBB, summary_from_histories
 from crmlab.ltv.bgnbd import BGNBD
 from crmlab.ltv.clv import CLVResult, at_risk_summary, clv, high_value_at_risk
 from crmlab.ltv.datasets import cdnow_master_path, load_cdnow_master
 from crmlab.ltv.gamma_gamma import GammaGamma
 from crmlab.ltv.mbgnbd import MBGNBD
 from crmlab.ltv.pareto_nbd import ParetoNBD
+from crmlab.ltv.sbg import ShiftedBetaGeometric, contract_durations
 from crmlab.ltv.summaries import UNITS, aggregate, calibration_cutoff, calibration_holdout, summary
 from crmlab.ltv.validation import ComparisonResult, HoldoutResult, compare_models, holdout_check
 
@@ -60,6 +66,10 @@ __all__ = [
     "BGNBD",
     "ParetoNBD",
     "MBGNBD",
+    "BGBB",
+    "summary_from_histories",
+    "ShiftedBetaGeometric",
+    "contract_durations",
     "GammaGamma",
     "clv",
     "holdout_check",

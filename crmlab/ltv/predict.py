@@ -101,6 +101,12 @@ class PredictionsMixin:
     each history; a new customer is the history (0, 0, 0).
     """
 
+    def _mean_wait(self, x, tx, T, p):
+        """Mean wait to the next purchase of a customer alive at T: the posterior purchase
+        rate is Gamma(r + x, alpha + T) in BG/NBD, MBG/NBD and Pareto/NBD."""
+        shape = p[0] + x
+        return np.where(shape > 1, (p[1] + T) / np.where(shape > 1, shape - 1, 1), np.nan)
+
     def _histories(self, data: Any, frequency: Any, recency: Any, T: Any):
         """Distinct histories, the map back to the rows, and whether the input was one customer."""
         if data is None and frequency is None:
@@ -194,9 +200,9 @@ class PredictionsMixin:
         again (the median of the time to the next purchase, counting drop-out): the t where
         :meth:`prob_active` reaches 0.5, found by bisection; NaT when the odds stay below
         even over ``horizon_months`` (the model expects no next order). ``expected_wait``
-        is the mean wait if the customer is alive, (alpha + T) / (r + x - 1) units (the
-        posterior purchase rate is Gamma(r + x, alpha + T) in all three models), NaN when
-        r + x <= 1.
+        is the mean wait if the customer is alive (ignoring a later drop-out): (alpha + T) /
+        (r + x - 1) units for the Gamma-rate models, NaN when r + x <= 1; for BG/BB the
+        mean of the geometric wait under the posterior purchase probability.
 
         Parameters
         ----------
@@ -231,8 +237,7 @@ class PredictionsMixin:
                 up = (1 - self._prob_n(mid, 0, *rows, p)) >= 0.5
                 hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
             median = np.where(ph >= 0.5, hi, np.nan)
-            shape = p[0] + rows[0]
-            mean = np.where(shape > 1, (p[1] + rows[2]) / (shape - 1), np.nan)
+            mean = self._mean_wait(*rows, p)
         days = median[inv] * _DAYS[unit]
         out = pd.DataFrame({
             "p_alive": self._p_alive(*rows, p)[inv], "prob_active_horizon": ph[inv],
