@@ -47,6 +47,7 @@ at-risk rule), ``validation`` (holdout checks, model choice), ``datasets`` (CDNO
 from crmlab.ltv.base import FitResult, PurchaseModel
 from crmlab.ltv.bgbb import BGBB, summary_from_histories
 from crmlab.ltv.bgnbd import BGNBD
+from crmlab.ltv.churn_risk import ChurnRiskResult, buy_again_labels, churn_features, churn_risk_model
 from crmlab.ltv.clv import CLVResult, at_risk_summary, clv, high_value_at_risk
 from crmlab.ltv.datasets import cdnow_master_path, load_cdnow_master
 from crmlab.ltv.gamma_gamma import GammaGamma
@@ -72,6 +73,10 @@ __all__ = [
     "contract_durations",
     "GammaGamma",
     "clv",
+    "churn_risk_model",
+    "churn_features",
+    "buy_again_labels",
+    "ChurnRiskResult",
     "holdout_check",
     "compare_models",
     "high_value_at_risk",
