@@ -44,6 +44,7 @@ per model (``bgnbd``, ``mbgnbd``, ``pareto_nbd``, ``gamma_gamma``), ``clv`` (CLV
 at-risk rule), ``validation`` (holdout checks, model choice), ``datasets`` (CDNOW).
 """
 
+from crmlab.ltv.backtest import BacktestResult, backtest, default_cutoffs
 from crmlab.ltv.base import FitResult, PurchaseModel
 from crmlab.ltv.bgbb import BGBB, summary_from_histories
 from crmlab.ltv.bgnbd import BGNBD
@@ -79,6 +80,9 @@ __all__ = [
     "ChurnRiskResult",
     "holdout_check",
     "compare_models",
+    "backtest",
+    "default_cutoffs",
+    "BacktestResult",
     "high_value_at_risk",
     "at_risk_summary",
     "load_cdnow_master",
