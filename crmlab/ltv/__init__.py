@@ -39,9 +39,13 @@ lifetimes stays the reference the tests compare against (:meth:`PurchaseModel.to
 it is a test-only dependency.
 
 Layout: ``summaries`` (summary, calibration_holdout, calibration_cutoff, aggregate), ``base`` (fitter machinery,
-:class:`FitResult`, the abstract :class:`PurchaseModel` a new model subclasses), one module
-per model (``bgnbd``, ``mbgnbd``, ``pareto_nbd``, ``gamma_gamma``), ``clv`` (CLV and the
-at-risk rule), ``validation`` (holdout checks, model choice), ``datasets`` (CDNOW).
+:class:`FitResult`, the abstract :class:`PurchaseModel` a new model subclasses), ``predict``
+(P(X(t)=n), P(active), next-order date on every model), one module per model (``bgnbd``,
+``mbgnbd``, ``pareto_nbd``, ``bgbb``, ``sbg``, ``gamma_gamma``), ``clv`` (CLV and the at-risk
+rule), ``validation`` (holdout checks, model choice), ``backtest`` (rolling-origin
+leaderboard), ``churn_risk`` (churn measures compared on a holdout), ``checks``
+(assumption checks), ``plots`` (P(alive) and frequency/recency matrices, period
+transactions), ``datasets`` (CDNOW).
 """
 
 from crmlab.ltv.backtest import BacktestResult, backtest, default_cutoffs
@@ -49,11 +53,18 @@ from crmlab.ltv.base import FitResult, PurchaseModel
 from crmlab.ltv.bgbb import BGBB, summary_from_histories
 from crmlab.ltv.bgnbd import BGNBD
 from crmlab.ltv.churn_risk import ChurnRiskResult, buy_again_labels, churn_features, churn_risk_model
+from crmlab.ltv.checks import AssumptionWarning, model_checks
 from crmlab.ltv.clv import CLVResult, at_risk_summary, clv, high_value_at_risk
 from crmlab.ltv.datasets import cdnow_master_path, load_cdnow_master
 from crmlab.ltv.gamma_gamma import GammaGamma
 from crmlab.ltv.mbgnbd import MBGNBD
 from crmlab.ltv.pareto_nbd import ParetoNBD
+from crmlab.ltv.plots import (
+    period_transactions,
+    plot_frequency_recency_matrix,
+    plot_period_transactions,
+    plot_probability_alive_matrix,
+)
 from crmlab.ltv.sbg import ShiftedBetaGeometric, contract_durations
 from crmlab.ltv.summaries import UNITS, aggregate, calibration_cutoff, calibration_holdout, summary
 from crmlab.ltv.validation import ComparisonResult, HoldoutResult, compare_models, holdout_check
@@ -84,6 +95,12 @@ __all__ = [
     "default_cutoffs",
     "BacktestResult",
     "high_value_at_risk",
+    "model_checks",
+    "AssumptionWarning",
+    "plot_probability_alive_matrix",
+    "plot_frequency_recency_matrix",
+    "plot_period_transactions",
+    "period_transactions",
     "at_risk_summary",
     "load_cdnow_master",
     "cdnow_master_path",
