@@ -305,7 +305,7 @@ class ChurnRiskResult(Result):
         return {"churn_measure": self.measure, "churn_auc": self.auc, "churn_why": self.why,
                 "churn_auc_null_se": self.auc_null_se,
                 "churn_no_dropout": [k for k, v in self.notes_by_model.items() if v],
-                **{k: (str(v.date()) if isinstance(v, pd.Timestamp) else v) for k, v in self.info.items()}}
+                **{f"churn_{k}": (str(v.date()) if isinstance(v, pd.Timestamp) else v) for k, v in self.info.items()}}
 
     def plot(self, ax=None):
         """Calibration of the chosen measure: observed vs predicted buy-again rate."""
