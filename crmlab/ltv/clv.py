@@ -241,16 +241,21 @@ def clv(
     unit = _check_clv_inputs(transaction_model, spend_model, data, unit, margin, discount_rate, horizon_months)
     x, tx, T, _ = _frame_columns(data, None, None, None, None)
     m = data["monetary_value" + _summary_suffix(data)].to_numpy(dtype=float)
-    rows, _, inv = aggregate(x, tx, T, m)
     steps, disc = _schedule(int(horizon_months), unit, discount_rate)
-    value, purchases, spend = _clv_core(transaction_model, transaction_model.params_.to_numpy(), spend_model,
-                                        spend_model.params_.to_numpy(), *rows, steps, disc, margin)
+    # purchases depend on (x, tx, T) only: computed on those distinct rows (a few thousand for a
+    # million customers), spend per customer; the product is _clv_core's, term by term
+    hist, _, inv_h = aggregate(x, tx, T)
+    tp = transaction_model.params_.to_numpy()
+    with np.errstate(all="ignore"):
+        cum = np.stack([transaction_model._conditional_expected(s, *hist, tp) for s in steps])
+    inc = np.diff(np.vstack([np.zeros_like(cum[0]), cum]), axis=0)
+    spend = spend_model.expected_spend(frequency=x, monetary_value=m, params=spend_model.params_.to_numpy())
     table = pd.DataFrame({
         "frequency": x, "recency": tx, "T": T, "monetary_value": m,
-        "p_alive": transaction_model._p_alive(*rows[:3], transaction_model.params_.to_numpy())[inv],
-        "expected_purchases": purchases[inv],
-        "expected_spend": spend[inv],
-        "clv": value[inv],
+        "p_alive": transaction_model._p_alive(*hist, tp)[inv_h],
+        "expected_purchases": cum[-1][inv_h],
+        "expected_spend": spend,
+        "clv": margin * spend * (inc * disc[:, None]).sum(axis=0)[inv_h],
     }, index=data.index)
     res = CLVResult(table, int(horizon_months), margin, discount_rate, level)
     if intervals and not (transaction_model.converged_ and spend_model.converged_):
@@ -258,6 +263,7 @@ def clv(
                       "uncertainty is not known", ConvergenceWarning, stacklevel=2)
         intervals = False
     if intervals:
+        rows, _, inv = aggregate(x, tx, T, m)
         lower, upper, total = _clv_draws(transaction_model, spend_model, tuple(rows), inv, steps, disc,
                                          margin, n_draws, level, random_state)
         table["clv_lower"] = lower
