@@ -348,7 +348,7 @@ class PurchaseModel(PredictionsMixin, _Fitter):
     - ``_p_alive(x, tx, T, p)``: probability alive at T;
     - ``_conditional_expected(t, x, tx, T, p)``: expected purchases in (T, T + t];
     - ``_unconditional_expected(t, p)``: expected purchases in (0, t] for a new customer;
-    - ``_prob_n(t, n, x, tx, T, p)``: P(X(T, T+t) = n | history) (a new customer is the
+    - optionally ``_prob_n(t, n, x, tx, T, p)``: P(X(T, T+t) = n | history) (a new customer is the
       history (0, 0, 0)); :class:`~crmlab.ltv.predict.PredictionsMixin` builds
       ``prob_purchases``, ``prob_active``, ``expected_purchases_up_to`` and
       ``next_order_date`` on it;
@@ -383,10 +383,10 @@ class PurchaseModel(PredictionsMixin, _Fitter):
     def _unconditional_expected(self, t: Any, p: np.ndarray) -> np.ndarray:
         """Expected repeat purchases in ``t`` units for a customer just acquired."""
 
-    @abstractmethod
     def _prob_n(self, t: float, n: int, x: np.ndarray, tx: np.ndarray, T: np.ndarray,
                 p: np.ndarray) -> np.ndarray:
-        """P(X(T, T+t) = n | history) per customer."""
+        """P(X(T, T+t) = n | history) per customer (optional hook: the shipped models have it)."""
+        raise NotImplementedError(f"{self._label} does not implement _prob_n: no P(X(t)=n) or P(active)")
 
     def fit(self, data: pd.DataFrame | None = None, *, frequency: Any = None, recency: Any = None,
             T: Any = None, weights: Any = None, unit: str | None = None) -> PurchaseModel:
