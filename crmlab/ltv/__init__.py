@@ -8,7 +8,8 @@ Workflow::
 
     from crmlab import ltv
     cal = ltv.calibration_holdout(tx, calibration_end="2011-09-01", unit="W")
-    model = ltv.BGNBD().fit(cal)              # also ltv.ParetoNBD, ltv.MBGNBD
+    model = ltv.BGNBD().fit(cal)              # also ltv.ParetoNBD, ltv.MBGNBD, ltv.BGBB
+    model.prob_active(13, cal)                # P(a purchase in the next 13 weeks); prob_purchases(t, n)
     check = ltv.holdout_check(model, cal)     # predicted vs actual repeat purchases
     s = ltv.summary(tx, unit="W")
     spend = ltv.GammaGamma().fit(s)
@@ -23,6 +24,9 @@ Models (the papers' likelihoods, implemented here in vectorised numpy/scipy):
   model and related expressions".
 - MBG/NBD: Batislam, Denizel & Filiztekin (2007), "Empirical validation and comparison of
   models for customer base analysis", IJRM 24(3).
+- BG/BB (discrete opportunities): Fader, Hardie & Shang (2010), Marketing Science 29(6).
+- Shifted-beta-geometric (contract retention): Fader & Hardie (2007), "How to project
+  customer retention", J. Interactive Marketing 21(1); DERL from Fader & Hardie (2010).
 - Gamma-Gamma spend: Fader, Hardie & Lee (2005), "RFM and CLV: using iso-value curves for
   customer base analysis", JMR 42(4), and Hardie's note 025.
 
@@ -35,18 +39,33 @@ lifetimes stays the reference the tests compare against (:meth:`PurchaseModel.to
 it is a test-only dependency.
 
 Layout: ``summaries`` (summary, calibration_holdout, calibration_cutoff, aggregate), ``base`` (fitter machinery,
-:class:`FitResult`, the abstract :class:`PurchaseModel` a new model subclasses), one module
-per model (``bgnbd``, ``mbgnbd``, ``pareto_nbd``, ``gamma_gamma``), ``clv`` (CLV and the
-at-risk rule), ``validation`` (holdout checks, model choice), ``datasets`` (CDNOW).
+:class:`FitResult`, the abstract :class:`PurchaseModel` a new model subclasses), ``predict``
+(P(X(t)=n), P(active), next-order date on every model), one module per model (``bgnbd``,
+``mbgnbd``, ``pareto_nbd``, ``bgbb``, ``sbg``, ``gamma_gamma``), ``clv`` (CLV and the at-risk
+rule), ``validation`` (holdout checks, model choice), ``backtest`` (rolling-origin
+leaderboard), ``churn_risk`` (churn measures compared on a holdout), ``checks``
+(assumption checks), ``plots`` (P(alive) and frequency/recency matrices, period
+transactions), ``datasets`` (CDNOW).
 """
 
+from crmlab.ltv.backtest import BacktestResult, backtest, default_cutoffs
 from crmlab.ltv.base import FitResult, PurchaseModel
+from crmlab.ltv.bgbb import BGBB, summary_from_histories
 from crmlab.ltv.bgnbd import BGNBD
+from crmlab.ltv.churn_risk import ChurnRiskResult, buy_again_labels, churn_features, churn_risk_model
+from crmlab.ltv.checks import AssumptionWarning, model_checks
 from crmlab.ltv.clv import CLVResult, at_risk_summary, clv, high_value_at_risk
 from crmlab.ltv.datasets import cdnow_master_path, load_cdnow_master
 from crmlab.ltv.gamma_gamma import GammaGamma
 from crmlab.ltv.mbgnbd import MBGNBD
 from crmlab.ltv.pareto_nbd import ParetoNBD
+from crmlab.ltv.plots import (
+    period_transactions,
+    plot_frequency_recency_matrix,
+    plot_period_transactions,
+    plot_probability_alive_matrix,
+)
+from crmlab.ltv.sbg import ShiftedBetaGeometric, contract_durations
 from crmlab.ltv.summaries import UNITS, aggregate, calibration_cutoff, calibration_holdout, summary
 from crmlab.ltv.validation import ComparisonResult, HoldoutResult, compare_models, holdout_check
 
@@ -60,11 +79,28 @@ __all__ = [
     "BGNBD",
     "ParetoNBD",
     "MBGNBD",
+    "BGBB",
+    "summary_from_histories",
+    "ShiftedBetaGeometric",
+    "contract_durations",
     "GammaGamma",
     "clv",
+    "churn_risk_model",
+    "churn_features",
+    "buy_again_labels",
+    "ChurnRiskResult",
     "holdout_check",
     "compare_models",
+    "backtest",
+    "default_cutoffs",
+    "BacktestResult",
     "high_value_at_risk",
+    "model_checks",
+    "AssumptionWarning",
+    "plot_probability_alive_matrix",
+    "plot_frequency_recency_matrix",
+    "plot_period_transactions",
+    "period_transactions",
     "at_risk_summary",
     "load_cdnow_master",
     "cdnow_master_path",

@@ -27,6 +27,7 @@ from scipy import optimize, special
 from sklearn.base import BaseEstimator
 
 from crmlab.errors import ConvergenceWarning, DataError, ParameterError
+from crmlab.ltv.predict import PredictionsMixin
 from crmlab.ltv.summaries import _UNIT_NAMES, _check_unit, aggregate
 from crmlab.results import Result
 
@@ -335,7 +336,7 @@ def _frame_columns(data: Any, frequency: Any, recency: Any, T: Any, weights: Any
     return x, tx, TT, w
 
 
-class PurchaseModel(_Fitter):
+class PurchaseModel(PredictionsMixin, _Fitter):
     """Abstract base of the purchase-count models (BG/NBD, Pareto/NBD, MBG/NBD).
 
     A subclass sets ``_names`` (four parameter names), ``_label`` and, for cross-checks,
@@ -347,6 +348,10 @@ class PurchaseModel(_Fitter):
     - ``_p_alive(x, tx, T, p)``: probability alive at T;
     - ``_conditional_expected(t, x, tx, T, p)``: expected purchases in (T, T + t];
     - ``_unconditional_expected(t, p)``: expected purchases in (0, t] for a new customer;
+    - optionally ``_prob_n(t, n, x, tx, T, p)``: P(X(T, T+t) = n | history) (a new customer is the
+      history (0, 0, 0)); :class:`~crmlab.ltv.predict.PredictionsMixin` builds
+      ``prob_purchases``, ``prob_active``, ``expected_purchases_up_to`` and
+      ``next_order_date`` on it;
     - optionally ``_grad_rows(p, x, tx, T)``: per-row gradient (BFGS instead of a
       derivative-free search).
 
@@ -377,6 +382,11 @@ class PurchaseModel(_Fitter):
     @abstractmethod
     def _unconditional_expected(self, t: Any, p: np.ndarray) -> np.ndarray:
         """Expected repeat purchases in ``t`` units for a customer just acquired."""
+
+    def _prob_n(self, t: float, n: int, x: np.ndarray, tx: np.ndarray, T: np.ndarray,
+                p: np.ndarray) -> np.ndarray:
+        """P(X(T, T+t) = n | history) per customer (optional hook: the shipped models have it)."""
+        raise NotImplementedError(f"{self._label} does not implement _prob_n: no P(X(t)=n) or P(active)")
 
     def fit(self, data: pd.DataFrame | None = None, *, frequency: Any = None, recency: Any = None,
             T: Any = None, weights: Any = None, unit: str | None = None) -> PurchaseModel:

@@ -7,6 +7,7 @@ import numpy as np
 from scipy import special
 
 from crmlab.ltv.base import PurchaseModel, _gl
+from crmlab.ltv.predict import bgnbd_pmf
 
 __all__ = ["BGNBD"]
 
@@ -28,6 +29,8 @@ class BGNBD(PurchaseModel):
     _names = ("r", "alpha", "a", "b")
     _label = "BG/NBD"
     _lifetimes_class = "BetaGeoFitter"
+    #: Drop-out chances already survived beyond the x repeat purchases (MBG/NBD: 1).
+    _shift = 0
 
     def _parts(self, p, x, tx, T):
         r, alpha, a, b = p
@@ -81,3 +84,9 @@ class BGNBD(PurchaseModel):
         r, alpha, a, b = p
         hyp = special.hyp2f1(r, b, a + b - 1, t / (alpha + t))
         return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp)
+
+    def _prob_n(self, t, n, x, tx, T, p):
+        """P(X(T, T+t) = n | history): the posterior customer (r+x, alpha+T, a, b+x) is new."""
+        r, alpha, a, b = p
+        pa = self._p_alive(x, tx, T, p)
+        return (n == 0) * (1 - pa) + pa * bgnbd_pmf(t, n, r + x, alpha + T, a, b + x + self._shift)

@@ -160,6 +160,26 @@ def _clv_draws(transaction_model: PurchaseModel, spend_model: GammaGamma, rows: 
     return q[0][inv], q[1][inv], tuple(np.nanquantile(totals, [lo, hi]))
 
 
+def _clv_point(tm: PurchaseModel, gg: GammaGamma, x, tx, T, m, steps: np.ndarray, disc: np.ndarray,
+               margin: float, index: pd.Index) -> pd.DataFrame:
+    """The per-customer CLV table at the fitted parameters. Purchases depend on (x, tx, T) only,
+    so they are computed on those distinct rows (a few thousand for a million customers) and
+    spend per customer; the product is :func:`_clv_core`'s, term by term."""
+    hist, _, inv_h = aggregate(x, tx, T)
+    tp = tm.params_.to_numpy()
+    with np.errstate(all="ignore"):
+        cum = np.stack([tm._conditional_expected(s, *hist, tp) for s in steps])
+    inc = np.diff(np.vstack([np.zeros_like(cum[0]), cum]), axis=0)
+    spend = gg.expected_spend(frequency=x, monetary_value=m, params=gg.params_.to_numpy())
+    return pd.DataFrame({
+        "frequency": x, "recency": tx, "T": T, "monetary_value": m,
+        "p_alive": tm._p_alive(*hist, tp)[inv_h],
+        "expected_purchases": cum[-1][inv_h],
+        "expected_spend": spend,
+        "clv": margin * spend * (inc * disc[:, None]).sum(axis=0)[inv_h],
+    }, index=index)
+
+
 def _schedule(horizon_months: int, unit: str, discount_rate: float) -> tuple[np.ndarray, np.ndarray]:
     """Month ends in model time units and their discount factors (annual rate, monthly steps)."""
     months = np.arange(1, horizon_months + 1)
@@ -241,23 +261,15 @@ def clv(
     unit = _check_clv_inputs(transaction_model, spend_model, data, unit, margin, discount_rate, horizon_months)
     x, tx, T, _ = _frame_columns(data, None, None, None, None)
     m = data["monetary_value" + _summary_suffix(data)].to_numpy(dtype=float)
-    rows, _, inv = aggregate(x, tx, T, m)
     steps, disc = _schedule(int(horizon_months), unit, discount_rate)
-    value, purchases, spend = _clv_core(transaction_model, transaction_model.params_.to_numpy(), spend_model,
-                                        spend_model.params_.to_numpy(), *rows, steps, disc, margin)
-    table = pd.DataFrame({
-        "frequency": x, "recency": tx, "T": T, "monetary_value": m,
-        "p_alive": transaction_model._p_alive(*rows[:3], transaction_model.params_.to_numpy())[inv],
-        "expected_purchases": purchases[inv],
-        "expected_spend": spend[inv],
-        "clv": value[inv],
-    }, index=data.index)
+    table = _clv_point(transaction_model, spend_model, x, tx, T, m, steps, disc, margin, data.index)
     res = CLVResult(table, int(horizon_months), margin, discount_rate, level)
     if intervals and not (transaction_model.converged_ and spend_model.converged_):
         warnings.warn("CLV intervals left out: a model did not converge, so its parameter "
                       "uncertainty is not known", ConvergenceWarning, stacklevel=2)
         intervals = False
     if intervals:
+        rows, _, inv = aggregate(x, tx, T, m)
         lower, upper, total = _clv_draws(transaction_model, spend_model, tuple(rows), inv, steps, disc,
                                          margin, n_draws, level, random_state)
         table["clv_lower"] = lower

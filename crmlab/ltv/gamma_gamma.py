@@ -85,6 +85,13 @@ class GammaGamma(_Fitter):
             raise DataError("fewer than 3 repeat buyers: the spend model cannot be fitted",
                             fix="use a longer calibration period")
         self.spend_frequency_correlation_ = float(np.corrcoef(x, m)[0, 1])
+        from crmlab.ltv.checks import SPEND_CORRELATION_MAX, AssumptionWarning
+
+        if abs(self.spend_frequency_correlation_) > SPEND_CORRELATION_MAX:
+            warnings.warn(f"Gamma-Gamma: spend per order and purchase frequency correlate at "
+                          f"{self.spend_frequency_correlation_:.2f} (beyond {SPEND_CORRELATION_MAX}); the model "
+                          "assumes they are independent (ltv.checks.check_spend_independence)",
+                          AssumptionWarning, stacklevel=2)
         if self.aggregate:
             (x, m), _, inv = aggregate(x, m)
             w = np.bincount(inv, weights=w)

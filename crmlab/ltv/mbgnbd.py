@@ -25,6 +25,7 @@ class MBGNBD(BGNBD):
 
     _label = "MBG/NBD"
     _lifetimes_class = "ModifiedBetaGeoFitter"
+    _shift = 1
 
     def _parts(self, p, x, tx, T):
         r, alpha, a, b = p

@@ -17,6 +17,7 @@ import pandas as pd
 
 from crmlab.i18n import pick as _pick
 from crmlab.i18n import check_lang, segment_name, t
+from crmlab.ltv.narrative_churn import CHURN_HEADERS
 
 __all__ = ["section", "data_intro", "cohorts", "survival", "cox", "first_value_effect", "best_retention", "models",
            "clv", "action_list", "recommendations", "covariate_label", "table", "translate_axes", "HEADERS"]
@@ -80,12 +81,13 @@ _SECTIONS: dict[str, tuple[str, str, str, str]] = {
         "다시 주문한 비율입니다."),
     "models": (
         "## 5. Which purchase model to trust? Holdout check",
-        "Three buy-till-you-die models are fitted on orders up to the cut-off and predict each customer's "
-        "repeat orders after it. The model whose predictions are closest, customer by customer, on the "
-        "holdout (mean absolute error) is kept, among those that converged.",
+        "Three buy-till-you-die models, a gradient-boosting regressor and a naive baseline (customers keep their "
+        "past rate) predict each customer's orders after several cut-offs (a rolling-origin backtest); the purchase "
+        "model closest customer by customer (mean absolute error) is kept. The holdout check shows it once more.",
         "## 5. 어떤 구매 모형을 믿을 것인가? 검증 기간 점검",
-        "세 가지 구매 모형을 기준일까지의 주문으로 적합하고, 기준일 이후 고객별 재구매 횟수를 예측합니다. "
-        "수렴한 모형 중 검증 기간에서 고객별 예측 오차(평균 절대 오차)가 가장 작은 모형을 고릅니다."),
+        "세 가지 구매 모형, 그래디언트 부스팅 회귀, 단순 기준선(과거 구매율 유지)이 여러 기준일 이후의 고객별 주문을 "
+        "예측합니다(롤링 백테스트). 고객별 오차(평균 절대 오차)가 가장 작은 구매 모형을 고르고, 검증 기간 점검으로 다시 "
+        "보여 줍니다."),
     "clv": (
         "## 6. What is each customer worth? CLV by segment",
         "The chosen model is refitted on the whole history; with the Gamma-Gamma spend model it gives each "
@@ -400,20 +402,22 @@ def best_retention(b: Mapping[str, Any], lang: str = "en") -> str:
     return text
 
 
-def models(comparison: Any, lang: str = "en") -> str:
-    """Which purchase model won the holdout check, how close it came, and what that means for CLV.
+def models(comparison: Any, lang: str = "en", chosen: str | None = None) -> str:
+    """Which purchase model is used, how close it came on the holdout, and what that means for CLV.
 
     Parameters
     ----------
     comparison : ComparisonResult
         From :func:`crmlab.ltv.compare_models`.
     lang : str
+    chosen : str, optional
+        The model picked elsewhere (the backtest's best purchase model); default the holdout's best.
 
     Returns
     -------
     str
     """
-    tab, name = comparison.table, comparison.best_name
+    tab, name = comparison.table, chosen or comparison.best_name
     check = comparison.checks[name]
     text = _pick(lang, f"**{name}** is chosen: per customer its holdout error is {check.mae:.2f} orders "
                        f"(correlation {check.correlation:.2f} between predicted and actual), and it predicted "
@@ -612,9 +616,9 @@ HEADERS = {
     "days_since_last": "days since last order", "frequency": "repeat orders", "recency": "recency",
     "T": "age", "p_alive": "probability alive", "clv": "CLV", "at_risk": "at risk",
     "frequency_cal": "repeat orders in calibration", "period_start": "quarter starting", "model": "model",
-    "covariate": "covariate", "customer_id": "customer", "group": "segment",
+    "covariate": "covariate", "customer_id": "customer", "group": "segment", **CHURN_HEADERS,
 }
-_PERCENT = {"retention", "clv_share", "p_alive", "p_alive_mean"}
+_PERCENT = {"retention", "clv_share", "p_alive", "p_alive_mean", "churn_risk"}
 _MONEY = {"clv_total", "past_value", "predicted_total", "actual_total", "expected_purchases"}
 _INTEGER = {"customers", "churned", "top_customers", "retained", "days_since_last", "frequency"}
 

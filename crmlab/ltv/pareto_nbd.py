@@ -74,3 +74,28 @@ class ParetoNBD(PurchaseModel):
     def _unconditional_expected(self, t, p):
         r, alpha, s, beta = p
         return r * beta / (alpha * (s - 1)) * (1 - (beta / (beta + t)) ** (s - 1))
+
+    def _prob_n(self, t, n, x, tx, T, p):
+        """P(X(T, T+t) = n | history): Fader & Hardie, note 028 (2014), eq. (16), as in
+        lifetimes' ``ParetoNBDFitter.conditional_probability_of_n_purchases_up_to_time``."""
+        r, alpha, s, beta = p
+        if alpha < beta:
+            hi, pp = beta, r + x + n
+        else:
+            hi, pp = alpha, s + 1 + 0 * x
+        d = abs(alpha - beta)
+        base = r * np.log(alpha) + s * np.log(beta) - _gl(r)
+        log_l = self._loglik_rows(p, x, tx, T)
+        rsx = r + s + x
+        log_b1 = base + _gl(r + x + n) - (r + x + n) * np.log(alpha + T + t) - s * np.log(beta + T + t)
+        bl = special.betaln(r + x + n, s + 1)
+        log_b2 = (base + _gl(rsx) + bl + np.log(special.hyp2f1(rsx, pp, rsx + n + 1, d / (hi + T)))
+                  - _gl(s) - rsx * np.log(hi + T))
+        terms = [i * np.log(t) - _gl(i + 1) + base + _gl(rsx + i) + bl
+                 + np.log(special.hyp2f1(rsx + i, pp, rsx + n + 1, d / (hi + T + t)))
+                 - _gl(s) - (rsx + i) * np.log(hi + T + t) for i in range(n + 1)]
+        log_b3 = special.logsumexp(np.stack(terms), axis=0)
+        p_alive = self._p_alive(x, tx, T, p)
+        first = np.exp(n * np.log(t) - _gl(n + 1) + log_b1 - log_l)
+        rest = np.exp(log_b2 - log_l) - np.exp(log_b3 - log_l)
+        return (n == 0) * (1 - p_alive) + first + rest

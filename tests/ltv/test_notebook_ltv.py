@@ -32,6 +32,12 @@ def test_retention_ltv_notebook_on_sample(run_notebook):
     expected = retention.cohort_matrix(tx).average_rates()[1]
     assert metrics["cohort_retention_month1"] == pytest.approx(expected)
     assert metrics["chosen_model"] in {"BG/NBD", "Pareto/NBD", "MBG/NBD"}
+    assert metrics["chosen_model"] == metrics["backtest_best_purchase_model"]
+    # churn risk from the measure that won on the holdout, its AUC printed next to it
+    assert metrics["churn_auc"] >= 0.6 and "P(alive)" not in metrics["churn_measure"]
+    assert set(metrics["churn_no_dropout"]) == {"BG/NBD", "Pareto/NBD", "MBG/NBD"}
+    assert "no dropout visible in this data" in report_text(nb)
+    assert f"AUC {metrics['churn_auc']:.2f}" in report_text(nb)
     assert 0 < metrics["holdout_mae"] < 5 and metrics["holdout_correlation"] > 0.5
     assert metrics["clv_total"] > 0
     assert 0 < metrics["best_customer_retention_mean"] <= 1
@@ -65,11 +71,14 @@ def test_retention_ltv_notebook_on_cdnow(run_notebook):
     assert m["survival_horizons"] == ["survival_30d", "survival_90d"]
     assert m["cox_covariates"] == ["log_first_order_value", "first_order_lines"]
     assert m["cox_dropped"] == {"domestic": "missing"}
-    comparison = ltv.compare_models(ltv.calibration_holdout(tx, cut, unit="D"))
-    assert m["chosen_model"] == comparison.best_name
+    # the rolling-origin backtest picks the model: the leaderboard's best purchase model (issue 12)
+    assert m["backtest_cutoffs"] >= 3
+    maes = {k: m[f"backtest_mae_{k}"] for k in ("BG/NBD", "Pareto/NBD", "MBG/NBD")}
+    assert m["chosen_model"] == m["backtest_best_purchase_model"] == min(maes, key=maes.get)
     summary = ltv.summary(tx, unit="D", as_of=as_of)
     assert m["one_order_share"] == pytest.approx((summary["frequency"] == 0).mean())
-    value = ltv.clv(comparison.refit_best(summary), ltv.GammaGamma().fit(summary), summary,
+    model = {"BG/NBD": ltv.BGNBD, "Pareto/NBD": ltv.ParetoNBD, "MBG/NBD": ltv.MBGNBD}[m["chosen_model"]]()
+    value = ltv.clv(model.fit(summary), ltv.GammaGamma().fit(summary), summary,
                     horizon_months=12, margin=0.3, discount_rate=0.1)
     assert m["clv_total"] == pytest.approx(value.to_dict()["clv_total"], rel=1e-6)
     rfm = segments.rfm(tx, as_of=as_of).table
@@ -79,6 +88,8 @@ def test_retention_ltv_notebook_on_cdnow(run_notebook):
     text = report_text(nb)
     assert "no country column" in text and "not reported" in text
     assert f"**{m['chosen_model']}** is chosen" in text
+    assert f"Churn risk comes from **{m['churn_measure']}**" in text and m["churn_auc"] > 0.75
+    assert m["churn_no_dropout"] == []  # CDNOW shows drop-out
     assert f"{m['at_risk_value_customers']:,} of the" in text  # the recommendation quotes the at-risk count
     assert_clean_report(nb)
 
