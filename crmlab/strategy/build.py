@@ -5,6 +5,8 @@ The strategy notebook is a memo: it calls :func:`build_strategy` and shows what 
 
 from __future__ import annotations
 
+import warnings
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +37,8 @@ class StrategyInputs:
     history : ``metric_history`` table
     plan : the per-segment plan table
     targeting : ``campaign.targeting_recommendation`` result (whom to contact next), or None
+    churn : ``ltv.churn_risk_model`` result (the churn measure that won on a holdout), or None
+        when the history is too short for a holdout
     metrics : the flat metrics dict (names from :data:`crmlab.strategy.metrics.METRICS`)
     """
 
@@ -57,6 +61,7 @@ class StrategyInputs:
     plan: pd.DataFrame
     metrics: dict
     targeting: Any = None
+    churn: Any = None
 
 
 def _campaign(experiment, experiment_segment, cost_per_contact, margin):
@@ -102,6 +107,19 @@ def campaign_response(design: Any, transactions: pd.DataFrame, window: Any = Non
     r = campaign.readout(design, transactions, window).by_segment.response("segment", "bought", "treatment")
     return pd.Series([f"{lift:+.2%} pts ({act})" for lift, act in zip(r["lift_abs"], r["action"])],
                      index=r.index.astype(str))
+
+
+def _churn(tx: pd.DataFrame, as_of: pd.Timestamp, window_days: int):
+    """The churn measure that wins on a holdout, or None when the history is too short for one."""
+    from crmlab import ltv
+    from crmlab.errors import CrmlabError
+
+    with warnings.catch_warnings():  # fits at the edge and assumption checks are the retention report's
+        warnings.simplefilter("ignore")
+        try:
+            return ltv.churn_risk_model(tx, as_of, window_days=window_days)
+        except CrmlabError:
+            return None
 
 
 def _targeting(experiment: pd.DataFrame, arm: Any, outcome: str, cost: float, value: float):
@@ -208,8 +226,10 @@ def build_strategy(
         response = campaign_response(campaign_design, all_transactions if all_transactions is not None else tx)
     history = metric_history(tx, horizon_months=horizon_months, margin=margin)
     history.loc[history.index[-1], "campaign_roi"] = money.table.loc[best_arm, "roi"]
+    churn = _churn(tx, as_of_ts, int(pb.get("churn_days") or 90))
     plan = segment_strategy(rfm.table, playbook=pb, customer_values=values, preferred_times=timing.preferred,
-                            offers=offers, campaign_response=response, send_hours=has_time).table
+                            offers=offers, campaign_response=response, send_hours=has_time,
+                            churn_scores=None if churn is None else churn.table["churn_risk"]).table
     m = {
         **kpi, **conc, **segment_shares(rfm.summary, segments.TOP_SEGMENTS),
         "best_customer_retention": last_value(history, "best_customer_retention"),
@@ -220,11 +240,13 @@ def build_strategy(
         "campaign_roi": float(money.table.loc[best_arm, "roi"]),
         **_top_rule(seg_rules),
     }
+    if churn is not None:
+        m.update({k: v for k, v in churn.to_dict().items() if k in ("churn_measure", "churn_auc", "churn_no_dropout")})
     targeting = _targeting(experiment, best_arm, target_outcome, cost_per_contact, value_per_response)
     if targeting is not None:
         m["uplift_best_share"] = float(targeting.best["share"])
         m["uplift_profit"] = float(targeting.best["profit"])
-    return StrategyInputs(targeting=targeting, tx=tx, as_of=as_of_ts, rfm=rfm, kpis=kpi, concentration=conc, timing=timing,
+    return StrategyInputs(churn=churn, targeting=targeting, tx=tx, as_of=as_of_ts, rfm=rfm, kpis=kpi, concentration=conc, timing=timing,
                           value=value, values=values, at_risk=at_risk, segment_rules=seg_rules,
                           measured=measured, money=money, best_arm=best_arm, best_lift=best_lift,
                           response=response, history=history, plan=plan, metrics=m)
@@ -243,8 +265,9 @@ def customer_scores(s: StrategyInputs, playbook: Mapping[str, Any] | None = None
     Returns
     -------
     pandas.DataFrame
-        Index ``customer_id``; columns segment, clv, p_alive, churn_risk (the at-risk rule:
-        P(alive) below the threshold or silent longer than ``churn_days``), next_best_offer
+        Index ``customer_id``; columns segment, clv, p_alive, churn_risk (from the churn measure
+        proven on a holdout; without enough history, 1 for the at-risk rule: P(alive) below the
+        threshold or silent longer than ``churn_days``), next_best_offer
         (the segment's strongest cross-sell rule), send_weekday, send_hour (the customer's own
         preferred time; no hour when the data has dates only).
     """
@@ -254,9 +277,12 @@ def customer_scores(s: StrategyInputs, playbook: Mapping[str, Any] | None = None
     vals = s.values.reindex(out.index)
     out["clv"] = vals["clv"]
     out["p_alive"] = vals["prob_alive"]
-    risky = out["p_alive"] < float(pb["churn_threshold"])
-    risky |= s.rfm.table["recency_days"].reindex(out.index) > int(pb.get("churn_days") or 90)
-    out["churn_risk"] = risky
+    if s.churn is not None:
+        out["churn_risk"] = s.churn.table["churn_risk"].reindex(out.index)
+    else:
+        risky = out["p_alive"] < float(pb["churn_threshold"])
+        risky |= s.rfm.table["recency_days"].reindex(out.index) > int(pb.get("churn_days") or 90)
+        out["churn_risk"] = risky.astype(float)
     out["next_best_offer"] = seg.map(s.plan["best_offer"]).astype(object) if "best_offer" in s.plan else None
     pref = s.timing.preferred.reindex(out.index)
     out["send_weekday"] = pref["preferred_weekday"].astype(object)

@@ -128,6 +128,7 @@ def customer_value(tx: pd.DataFrame, as_of: Any, horizon_months: int, margin: fl
     summ = ltv.summary(before, observation_end=dates.observation_end(ts))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", ltv.AssumptionWarning)  # the retention report states the checks
         return ltv.clv(ltv.BGNBD().fit(summ), ltv.GammaGamma().fit(summ), summ,
                        horizon_months=horizon_months, margin=margin, intervals=False)
 

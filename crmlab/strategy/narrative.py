@@ -48,7 +48,8 @@ PLAN_COLUMNS = ("customers", "revenue_share", "avg_clv", "prob_alive", "churn_ri
                 "campaign_response", "action", "channel", "send_time", "priority")
 
 
-def plan_table(plan: pd.DataFrame, lang: str = "en", *, products: bool = True) -> ReportTable:
+def plan_table(plan: pd.DataFrame, lang: str = "en", *, products: bool = True,
+               no_dropout: bool = False) -> ReportTable:
     """The per-segment plan as the report shows it.
 
     Parameters
@@ -58,6 +59,9 @@ def plan_table(plan: pd.DataFrame, lang: str = "en", *, products: bool = True) -
     lang : str
     products : bool
         False when the data has no products (the offer column then says so).
+    no_dropout : bool
+        True when the purchase model sees no dropout in this data (P(alive) near 1 for everyone
+        is then not a measurement, and the column says so instead of 100%).
 
     Returns
     -------
@@ -70,9 +74,12 @@ def plan_table(plan: pd.DataFrame, lang: str = "en", *, products: bool = True) -
     shown["best_offer"] = shown["best_offer"].astype(object).where(shown["best_offer"].notna(), no_offer)
     shown["send_time"] = shown["send_time"].map(lambda v: v if pd.isna(v) else " ".join(
         t(part, lang) for part in str(v).split(" ")))
+    if no_dropout:
+        shown["prob_alive"] = t("no dropout visible", lang)
     shown.index = [segment_name(x, lang) for x in shown.index]
     shown.index.name = "segment"
-    return report_table(shown, percent=["revenue_share", "prob_alive", "churn_risk"], money=["avg_clv"],
+    return report_table(shown, percent=["revenue_share", "churn_risk"] + ([] if no_dropout else ["prob_alive"]),
+                        money=["avg_clv"],
                         integer=["customers", "priority"], lang=lang)
 
 
@@ -240,3 +247,33 @@ def targeting_sentence(r: Any, outcome: str, lang: str = "en") -> str:
         f"**타기팅({outcome}):** 실험 데이터의 업리프트 모델에 따르면 예측 업리프트가 가장 높은 고객 {b['share']:.0%}에게 "
         f"발송하는 것이 좋습니다: 미발송 대비 증분 이익 {b['profit']:+,.0f} (구간 {b['profit_low']:+,.0f} ~ "
         f"{b['profit_high']:+,.0f}), 전체 발송 대비 {b['vs_all']:+,.0f}.")
+
+
+def churn_sentence(churn: Any, lang: str = "en") -> str:
+    """Which churn measure the plan uses and why (its holdout evidence), or why none was tested.
+
+    Parameters
+    ----------
+    churn : crmlab.ltv.ChurnRiskResult or None
+    lang : str
+
+    Returns
+    -------
+    str
+    """
+    if churn is None:
+        return _pick(lang, "Churn risk follows the playbook rule (P(alive) below its threshold or a long silence): the "
+                           "history is too short to test a churn measure on a holdout.",
+                     "이탈 위험은 플레이북 규칙(활동 확률이 기준 미만이거나 오랜 기간 구매 없음)을 따릅니다. 이력이 짧아 "
+                     "홀드아웃으로 이탈 측정 방법을 검증할 수 없습니다.")
+    gone = [k for k, v in churn.notes_by_model.items() if v]
+    text = _pick(lang, f"**Churn risk** comes from *{churn.measure}*, the measure that ranked next-window buyers best "
+                       f"on a holdout (AUC {churn.auc:.2f}; a random ranking scores 0.50). ",
+                 f"**이탈 위험**은 홀드아웃에서 다음 기간 구매 고객을 가장 잘 가려낸 *{churn.measure}* 기준입니다 "
+                 f"(AUC {churn.auc:.2f}; 무작위 순위는 0.50). ")
+    if gone:
+        text += _pick(lang, f"The purchase models ({', '.join(gone)}) see no dropout in this data, so their P(alive) is "
+                            "not shown as a measurement.",
+                      f"구매 모델({', '.join(gone)})은 이 데이터에서 이탈을 보지 못하므로 활동 확률을 측정값으로 "
+                      "표시하지 않습니다.")
+    return text

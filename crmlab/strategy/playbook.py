@@ -137,6 +137,7 @@ def segment_strategy(
     offers: pd.DataFrame | pd.Series | None = None,
     campaign_response: pd.Series | None = None,
     send_hours: bool = True,
+    churn_scores: pd.Series | None = None,
 ) -> StrategyTable:
     """One row per RFM segment with its numbers and its recommended play.
 
@@ -150,6 +151,9 @@ def segment_strategy(
         DataFrame whose first column is the offer text).
     campaign_response : measured campaign response per segment (index segment; text or number).
     send_hours : whether order times carry an hour of day; without it the send time is the weekday.
+    churn_scores : per-customer churn risk from a measure proven on a holdout
+        (``crmlab.ltv.churn_risk_model(...).table["churn_risk"]``); the segment's churn_risk is
+        then its mean instead of the playbook's P(alive)/silence rule.
 
     Returns
     -------
@@ -180,6 +184,8 @@ def segment_strategy(
             if "recency_days" in rfm_table and pb.get("churn_days"):
                 risky |= rfm_table["recency_days"] > int(pb["churn_days"])
             t["churn_risk"] = risky.groupby(seg).mean()
+    if churn_scores is not None:  # a measure proven on a holdout (crmlab.ltv.churn_risk_model) wins
+        t["churn_risk"] = churn_scores.reindex(rfm_table.index).astype(float).groupby(seg).mean()
     for col in ("avg_clv", "prob_alive", "churn_risk"):
         if col not in t:
             t[col] = np.nan

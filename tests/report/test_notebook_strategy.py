@@ -46,6 +46,13 @@ def test_strategy_report_numbers(runs):
     assert 0 < m["uplift_best_share"] <= 1
     assert m["uplift_best_share"] == pytest.approx(direct.best["share"])
     assert m["uplift_profit"] == pytest.approx(direct.best["profit"])
+    # churn risk comes from the measure that won on a holdout, printed with its AUC, beating a random
+    # ranking (0.5) by a stated margin; and no segment reads "P(alive) 100 %" beside "churn risk 100 %"
+    assert m["churn_auc"] >= 0.6, m["churn_measure"]
+    plan = rep["tables"]["strategy"].set_index("segment")
+    both = (plan["prob_alive"] > 0.995) & (plan["churn_risk"] > 0.995)
+    assert not both.any() or m["churn_no_dropout"], plan[["prob_alive", "churn_risk"]]
+    assert f"AUC {m['churn_auc']:.2f}" in (rep["dir"] / "report.html").read_text(encoding="utf-8")
     assert m["segments_planned"] == int((segments.rfm(tx, as_of=DATES[0]).summary["customers"] > 0).sum())
     t = rep["tables"]
     assert set(t) >= {"customer_segments", "clv_by_segment", "rules", "campaign", "strategy", "scorecard"}
