@@ -138,8 +138,9 @@ class BasketModel(Result, BaseEstimator):
         Multiple-testing correction for ``significance``: Holm (1979) or Benjamini &
         Hochberg (1995) (``"bh"`` is an alias of ``"fdr_bh"``); see
         :func:`crmlab.stats.adjust_pvalues`.
-    engine : {"auto", "mlxtend", "pyfim"}, default "mlxtend"
+    engine : {"auto", "mlxtend", "rusket", "pyfim"}, default "auto"
         Itemset miner (see :mod:`crmlab.basket.engines`); every engine gives the same rules.
+        ``"auto"`` takes pyfim when installed, else rusket (a core dependency).
     exclude : list or None, default None
         Items taken out of every basket before mining: codes that are not products
         (postage, fees, manual adjustments). Baskets are still counted.
@@ -180,7 +181,7 @@ class BasketModel(Result, BaseEstimator):
         remove_redundant: bool = False,
         significance: float | None = None,
         correction: str = "holm",
-        engine: str = "mlxtend",
+        engine: str = "auto",
         exclude: list | None = None,
     ) -> None:
         self.min_support = min_support

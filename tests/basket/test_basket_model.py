@@ -269,7 +269,7 @@ def test_pyfim_engine_missing_is_a_clear_error():
     else:
         with pytest.raises(ParameterError, match="fast extra"):
             basket.BasketModel(engine="pyfim").fit(FIVE)
-        assert basket.BasketModel(engine="auto").fit(FIVE).engine_ == "mlxtend"
+        assert basket.BasketModel(engine="auto").fit(FIVE).engine_ == "rusket"
 
 
 def test_basket_model_is_a_scikit_learn_estimator():
