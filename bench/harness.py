@@ -163,18 +163,18 @@ def main() -> None:
     print(f"# {script.name} on {describe(report['machine'])}"
           + ("" if args.repeats >= MIN_REPEATS else f"  (only {args.repeats} repeats: not for the record)"))
     runs: dict[str, list] = {n: [] for n in names}
-    for _ in range(args.repeats):
+    RESULTS_DIR.mkdir(exist_ok=True)
+    for done in range(1, args.repeats + 1):
         for name in names:  # alternating: every ratio compares runs made side by side
             runs[name].append(_run_child(script, name))
-    for name in names:
-        report["cases"][name] = summarise(runs[name], _CASES[name])
-    add_ratios(report["cases"])
+        # figures so far, so a long run that is stopped still leaves its rounds
+        report["cases"] = {name: summarise(runs[name], _CASES[name]) for name in names}
+        add_ratios(report["cases"])
+        report["machine_after"] = {"load_average": machine()["load_average"], "rounds": done}
+        (RESULTS_DIR / f"{script.stem}.json").write_text(json.dumps(report, indent=2))
     for name, s in report["cases"].items():
         ratio = f"  {s['ratio_time']:.2f}x time, {s['ratio_peak']:.2f}x memory of {s['peer']}" if "ratio_time" in s else ""
         print(f"{name:40s} median {s['median_s']:8.3f} s (cpu {s['median_cpu_s']:.3f}, min {s['min_s']:.3f}, "
               f"max {s['max_s']:.3f}, n={s['repeats']})  peak {s['peak_mb']:7.0f} MB{ratio}"
               + (f"  target: {s['target']}" if s["target"] else "")
               + (f"  {s['extra']}" if s["extra"] else ""))
-    report["machine_after"] = {"load_average": machine()["load_average"]}
-    RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / f"{script.stem}.json").write_text(json.dumps(report, indent=2))
