@@ -117,12 +117,12 @@ def _recode(baskets: list) -> tuple[list, np.ndarray, list, np.ndarray] | None:
             return None
         to_global = np.fromiter((labels.setdefault(u, len(labels)) for u in uniques.tolist()),
                                 dtype=np.int32, count=len(uniques))
-        row = np.repeat(np.arange(len(chunk), dtype=np.int64), sizes)
-        key = row * max(1, len(uniques)) + local
-        if len(pd.unique(key)) < len(key):  # a basket lists an item twice: count it once
-            key = np.unique(key)
-            sizes = np.bincount(key // max(1, len(uniques)), minlength=len(chunk))
-            local = key % max(1, len(uniques))
+        indptr = np.zeros(len(chunk) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=indptr[1:])
+        X = sparse.csr_matrix((np.ones(len(local), dtype=np.int8), local.astype(np.int32), indptr),
+                              shape=(len(chunk), max(1, len(uniques))))
+        X.sum_duplicates()  # sorts each basket's items (in C++); an item bought twice counts once
+        local, sizes = X.indices, np.diff(X.indptr)
         codes_parts.append(to_global[local])
         size_parts.append(sizes)
     counts = np.zeros(len(labels), dtype=np.int64)
