@@ -1,27 +1,36 @@
-"""Benchmarks for crmlab.basket: association rules at retail scale.
+"""Benchmarks for crmlab.basket: association rules at retail scale, against pyfim and mlxtend.
 
-Cases (every one starts from a list of baskets built in setup, which is not timed):
+Sizes: Online Retail (20,728 baskets over 3,941 stock codes; support 0.005, confidence 0.5,
+one-item consequents: 17,958 rules) and the same baskets 10 and 50 times (or10, or50: the
+same rules); synthetic baskets (15k, 150k, 1.5M) over 70,000 products with Zipf-like
+popularity (exponent 1.1, 3 to 12 items a basket, plus 300 planted product families), support
+0.001. Per size:
 
-* Online Retail (20,728 baskets over 3,941 stock codes), support 0.005, confidence 0.5,
-  one-item consequents (17,958 rules): crmlab default install (engine "mlxtend"), crmlab with
-  the fast engine ("pyfim"), plain mlxtend (TransactionEncoder, fpgrowth, association_rules)
-  and pyfim alone (``fim.fpgrowth(target="r")``); plus crmlab fitted from the order lines.
-* Synthetic: 150,000 baskets over 70,000 products with Zipf-like popularity (exponent 1.1,
-  3 to 12 items a basket, plus 300 planted product families bought together), support 0.001.
+* ``<size>_crmlab_rusket``: BasketModel on the default install's engine (rusket), peer
+  ``<size>_pyfim_alone`` (``fim.fpgrowth(target="r")``: pyfim's whole job);
+* ``<size>_crmlab_pyfim``: BasketModel with the fast extra, same peer;
+* ``<size>_rusket_mine``: crmlab's rusket engine mining only (baskets to itemsets), peer
+  ``<size>_pyfim_mine`` (``fim.eclat``, what crmlab's pyfim engine mines with);
+* Online Retail: the mlxtend engine against plain mlxtend (TransactionEncoder, fpgrowth,
+  association_rules); ``groceries_fixed_cost``: the cost after mining (itemsets to the rule
+  table) over pyfim's mining time, minimum CPU times of 15 alternating runs in one process.
 
-    python bench/bench_basket.py --repeats 3
-    python bench/bench_basket.py --repeats 3 --case or_crmlab_default
+Baskets are built once and cached in bench/results/ (not committed); setup is not timed.
+
+    python bench/bench_basket.py --case syn150k_crmlab_rusket     # with its peer
 """
 
 from __future__ import annotations
 
 import math
+import pickle
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import case, main  # noqa: E402
+from harness import RESULTS_DIR, case, main  # noqa: E402
 
 OR_SUPPORT = 0.005
 SYN_SUPPORT = 0.001
@@ -33,6 +42,7 @@ def _imports():
     import fim  # noqa: F401
     import mlxtend.frequent_patterns  # noqa: F401
     import pandas  # noqa: F401
+    import rusket  # noqa: F401
 
     import crmlab.basket  # noqa: F401
 
@@ -45,9 +55,32 @@ def online_retail_lines():
     return data.clean(tx, unknown_customers=False, non_positive_price=False, duplicates=False).data
 
 
-def online_retail_baskets():
-    lines = online_retail_lines()
-    return lines.groupby("order_id", sort=False)["product_id"].agg(lambda s: list(dict.fromkeys(s))).tolist()
+def _cached(name, build):
+    path = RESULTS_DIR / f"baskets_{name}.pkl"
+    if not path.exists():
+        RESULTS_DIR.mkdir(exist_ok=True)
+        path.write_bytes(pickle.dumps(build(), protocol=pickle.HIGHEST_PROTOCOL))
+    return pickle.loads(path.read_bytes())
+
+
+def online_retail_baskets(copies=1):
+    def build():
+        lines = online_retail_lines()
+        return lines.groupby("order_id", sort=False)["product_id"].agg(lambda s: list(dict.fromkeys(s))).tolist()
+
+    def setup():
+        _imports()
+        return _cached("online_retail", build) * copies
+
+    return setup
+
+
+def synthetic(n_baskets):
+    def setup():
+        _imports()
+        return _cached(f"syn{n_baskets}", lambda: synthetic_baskets(n_baskets))
+
+    return setup
 
 
 def synthetic_baskets(n_baskets: int = 150_000, n_products: int = 70_000, seed: int = 0):
@@ -82,7 +115,28 @@ def crmlab_fit(engine, support):
         from crmlab import basket
 
         m = basket.BasketModel(min_support=support, min_confidence=CONFIDENCE, engine=engine).fit(baskets)
-        return {"rules": len(m.rules_)}
+        return {"rules": len(m.rules_), "engine": m.engine_}
+
+    return run
+
+
+def engine_mine(engine, support):
+    def run(baskets):
+        from crmlab.basket.engines import MINERS
+
+        _, levels = MINERS[engine].mine_lists(baskets, math.ceil(support * len(baskets) - 1e-9), None)
+        return {"itemsets": sum(len(rows) for rows, _ in levels.values())}
+
+    return run
+
+
+def pyfim_mine(support):
+    def run(baskets):
+        import fim
+
+        found = fim.eclat(baskets + [[]], target="s", supp=-math.ceil(support * len(baskets) - 1e-9), zmin=1,
+                          report="a", algo="o")
+        return {"itemsets": len(found)}
 
     return run
 
@@ -116,19 +170,51 @@ def pyfim_alone(support):
     return run
 
 
-case("or_crmlab_default", online_retail_baskets, crmlab_fit("mlxtend", OR_SUPPORT),
-     "at least 5x faster than or_plain_mlxtend")
-case("or_crmlab_fast", online_retail_baskets, crmlab_fit("pyfim", OR_SUPPORT),
-     "within 1.5x of or_pyfim_alone")
-case("or_plain_mlxtend", online_retail_baskets, plain_mlxtend(OR_SUPPORT), "reference (about 16 s, 770 MB)")
-case("or_pyfim_alone", online_retail_baskets, pyfim_alone(OR_SUPPORT), "reference (about 0.25 s)")
-case("or_crmlab_default_from_lines", online_retail_lines, crmlab_fit("mlxtend", OR_SUPPORT),
-     "baskets built from order lines inside fit")
-case("syn150k_crmlab_default", synthetic_baskets, crmlab_fit("mlxtend", SYN_SUPPORT), "peak under 2 GB")
-case("syn150k_crmlab_fast", synthetic_baskets, crmlab_fit("pyfim", SYN_SUPPORT), "peak under 2 GB")
-case("syn150k_pyfim_alone", synthetic_baskets, pyfim_alone(SYN_SUPPORT), "reference")
-case("syn150k_plain_mlxtend_sparse", synthetic_baskets, plain_mlxtend(SYN_SUPPORT, sparse_encoding=True),
-     "reference (dense one-hot would need ~10 GB)")
+def groceries():
+    from crmlab import data
+
+    _imports()
+    return data.load_groceries()
+
+
+def fixed_cost(baskets, repeats=15):
+    """Cost after mining on Groceries: BasketModel(engine="pyfim") minus fim's mining, as
+    minimum CPU times of alternating runs (the steadiest figure on a shared machine)."""
+    import fim
+
+    from crmlab import basket
+
+    min_count = math.ceil(0.001 * len(baskets) - 1e-9)
+    mine, fit = [], []
+    for _ in range(repeats):
+        c0 = time.process_time()
+        fim.eclat(baskets + [[]], target="s", supp=-min_count, zmin=1, report="a", algo="o")
+        c1 = time.process_time()
+        basket.BasketModel(min_support=0.001, min_confidence=0.5, engine="pyfim").fit(baskets)
+        c2 = time.process_time()
+        mine.append(c1 - c0)
+        fit.append(c2 - c1)
+    fixed = min(fit) - min(mine)
+    return {"pyfim_mining_cpu_s": min(mine), "crmlab_fit_cpu_s": min(fit), "fixed_cpu_s": fixed,
+            "fixed_over_mining": fixed / min(mine)}
+
+
+SIZES = {
+    "or1": (online_retail_baskets(1), OR_SUPPORT), "or10": (online_retail_baskets(10), OR_SUPPORT),
+    "or50": (online_retail_baskets(50), OR_SUPPORT), "syn15k": (synthetic(15_000), SYN_SUPPORT),
+    "syn150k": (synthetic(150_000), SYN_SUPPORT), "syn1500k": (synthetic(1_500_000), SYN_SUPPORT),
+}
+for size, (setup, support) in SIZES.items():
+    case(f"{size}_crmlab_rusket", setup, crmlab_fit("rusket", support), "default install", peer=f"{size}_pyfim_alone")
+    case(f"{size}_crmlab_pyfim", setup, crmlab_fit("pyfim", support), "fast extra", peer=f"{size}_pyfim_alone")
+    case(f"{size}_pyfim_alone", setup, pyfim_alone(support), "peer")
+    case(f"{size}_rusket_mine", setup, engine_mine("rusket", support), "within 1.5x time, 1.3x memory",
+         peer=f"{size}_pyfim_mine")
+    case(f"{size}_pyfim_mine", setup, pyfim_mine(support), "peer")
+case("or1_crmlab_mlxtend", SIZES["or1"][0], crmlab_fit("mlxtend", OR_SUPPORT), "no compiled miner",
+     peer="or1_plain_mlxtend")
+case("or1_plain_mlxtend", SIZES["or1"][0], plain_mlxtend(OR_SUPPORT), "peer")
+case("groceries_fixed_cost", groceries, fixed_cost, "fixed_over_mining at most 2")
 
 if __name__ == "__main__":
     main()

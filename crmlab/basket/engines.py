@@ -13,19 +13,24 @@ length, the sorted item-id rows and their basket counts.
     only over the items it forms a frequent pair with. That is the same search mlxtend does
     over the whole one-hot table, cut into small pieces, and it is where plain mlxtend spends
     almost all of its time (its FP-growth builds conditional trees in pure Python).
+``"rusket"`` (default install)
+    The FP-growth of ``rusket`` (Rust, ships wheels for every platform: no C compiler),
+    fed a compact basket x frequent-item matrix built with numpy (items recoded once with
+    a hash table, items below the minimum support dropped before mining).
 ``"pyfim"``
     Christian Borgelt's C implementations (``fim``; ``pip install crmlab[fast]``); its Eclat
     is the fastest of them on retail baskets.
 ``"auto"``
     The available engine with the highest ``auto_priority``: ``"pyfim"`` when it is
-    installed, else ``"mlxtend"``.
+    installed (the least CPU time of all on retail baskets), else ``"rusket"``, else
+    ``"mlxtend"``.
 
-Only this module imports mlxtend and fim.
+Only this module imports mlxtend, rusket and fim.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain
 
@@ -44,6 +49,121 @@ def _fim_module():
     except ImportError:
         return None
     return fim
+
+
+def _rusket_module():
+    try:
+        from rusket import _rusket  # noqa: PLC0415 - the compiled miners rusket's own API calls
+    except ImportError:
+        return None
+    return _rusket
+
+
+def _levels_from_flat(counts: np.ndarray, offsets: np.ndarray, items: np.ndarray, zmin: int = 2) -> dict:
+    """Itemsets given as one flat item array cut by ``offsets`` as sorted id rows and counts
+    per length (lengths below ``zmin`` left out)."""
+    offsets = np.asarray(offsets, dtype=np.int64)
+    items = np.asarray(items, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.int64)
+    lengths = np.diff(offsets)
+    levels: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for length in np.unique(lengths[lengths >= zmin]).tolist():
+        pick = np.flatnonzero(lengths == length)
+        rows = np.sort(items[offsets[pick, None] + np.arange(length)], axis=1)
+        levels[int(length)] = (rows, counts[pick])
+    return levels
+
+
+def _rusket_csr(indptr: np.ndarray, indices: np.ndarray, n_items: int, min_count: int, max_len: int | None) -> dict:
+    """Itemsets of two or more items with rusket's FP-growth on a CSR basket x item matrix."""
+    if len(indices) >= 2**31:  # pragma: no cover - rusket reads 32-bit offsets
+        raise ParameterError("too many basket items for the rusket engine", value=len(indices),
+                             expected="under 2**31 basket items", fix="use engine='pyfim'")
+    if n_items < 2 or (max_len is not None and max_len < 2):
+        return {}
+    mined = _rusket_module().fpgrowth_from_csr(
+        np.asarray(indptr, dtype=np.int32), np.asarray(indices, dtype=np.int32), int(n_items), int(min_count),
+        None if max_len is None else int(max_len))
+    return _levels_from_flat(*mined)
+
+
+def _mine_rusket(X: sparse.csr_matrix, counts: np.ndarray, min_count: int, max_len: int | None) -> dict:
+    """Frequent itemsets with rusket's FP-growth (Han, Pei & Yin 2000) over ``X``."""
+    levels = {1: (np.arange(X.shape[1], dtype=np.int64).reshape(-1, 1), counts.astype(np.int64))}
+    levels.update(_rusket_csr(X.indptr, X.indices, X.shape[1], min_count, max_len))
+    return levels
+
+
+#: Baskets recoded at a time: bounds the temporary arrays of :func:`_recode` (memory).
+_CHUNK = 250_000
+
+
+def _recode(baskets: list) -> tuple[list, np.ndarray, list, np.ndarray] | None:
+    """Item codes of the baskets, a chunk of baskets at a time (bounded temporaries).
+
+    Returns per chunk the items' codes (int32, each basket's repeats dropped) and the
+    baskets' sizes, then the item labels (first seen first) and their basket counts; None
+    when an item is missing (None or NaN).
+    """
+    codes_parts, size_parts = [], []
+    labels: dict = {}
+    for start in range(0, len(baskets), _CHUNK):
+        chunk = baskets[start:start + _CHUNK]
+        sizes = np.fromiter(map(len, chunk), dtype=np.int64, count=len(chunk))
+        flat = np.fromiter(chain.from_iterable(chunk), dtype=object, count=int(sizes.sum()))
+        local, uniques = pd.factorize(flat, sort=False)
+        del flat
+        if len(local) and local.min() < 0:
+            return None
+        to_global = np.fromiter((labels.setdefault(u, len(labels)) for u in uniques.tolist()),
+                                dtype=np.int32, count=len(uniques))
+        indptr = np.zeros(len(chunk) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=indptr[1:])
+        X = sparse.csr_matrix((np.ones(len(local), dtype=np.int8), local.astype(np.int32), indptr),
+                              shape=(len(chunk), max(1, len(uniques))))
+        X.sum_duplicates()  # sorts each basket's items (in C++); an item bought twice counts once
+        local, sizes = X.indices, np.diff(X.indptr)
+        codes_parts.append(to_global[local])
+        size_parts.append(sizes)
+    counts = np.zeros(len(labels), dtype=np.int64)
+    for part in codes_parts:
+        counts += np.bincount(part, minlength=len(labels))
+    return codes_parts, size_parts, list(labels), counts
+
+
+def _rusket_lists(baskets: list, min_count: int, max_len: int | None) -> tuple[pd.Index, dict] | None:
+    """Mine a list of baskets with rusket: items recoded with a hash table, each basket's
+    repeats counted once, rare items dropped, then FP-growth on the compact matrix.
+
+    Returns the frequent items (most baskets first) and the itemset levels over their
+    positions, or None when the general path must run (missing values among the items).
+    """
+    recoded = _recode(baskets)
+    if recoded is None:
+        return None
+    codes_parts, size_parts, labels, item_counts = recoded
+    frequent = np.flatnonzero(item_counts >= min_count)
+    if len(frequent) == 0:
+        return None
+    frequent = frequent[frequency_order([labels[k] for k in frequent.tolist()], item_counts[frequent])]
+    new_id = np.full(len(labels), -1, dtype=np.int32)
+    new_id[frequent] = np.arange(len(frequent), dtype=np.int32)
+    indices, per_basket = [], []
+    for part, sizes in zip(codes_parts, size_parts):
+        mapped = new_id[part]
+        keep = mapped >= 0
+        indices.append(mapped[keep])
+        # each basket's size once the rare items are dropped
+        kept = np.zeros(len(keep) + 1, dtype=np.int64)
+        np.cumsum(keep, out=kept[1:])
+        ends = np.cumsum(sizes)
+        per_basket.append(kept[ends] - kept[ends - sizes])
+    del codes_parts
+    indptr = np.zeros(sum(map(len, per_basket)) + 1, dtype=np.int64)
+    np.cumsum(np.concatenate(per_basket), out=indptr[1:])
+    levels = _rusket_csr(indptr, np.concatenate(indices), len(frequent), min_count, max_len)
+    levels[1] = (np.arange(len(frequent), dtype=np.int64).reshape(-1, 1), item_counts[frequent])
+    return pd.Index([labels[k] for k in frequent.tolist()], dtype=object), levels
 
 
 def _frequent_pairs(X: sparse.csc_matrix, min_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -157,34 +277,23 @@ def _run_fim(tracts: list, min_count: int, max_len: int | None, zmin: int) -> li
     return fim.eclat(tracts, target="s", supp=-min_count, zmin=zmin, report="a", algo="o", **limits)
 
 
-def _levels_from_fim(found: list, ids: Mapping | None = None) -> dict:
-    """fim's (itemset, count) pairs as sorted id rows and counts per length; ``ids`` maps
-    item labels to ids when fim mined labels rather than ids."""
-    levels: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+def _levels_from_fim(found: list) -> dict:
+    """fim's (itemset, count) pairs over item ids as sorted id rows and counts per length."""
     if not found:
-        return levels
+        return {}
     sets, counts_found = zip(*found)
     lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
-    items = chain.from_iterable(sets)
-    if ids is not None:
-        items = map(ids.__getitem__, items)
-    flat = np.fromiter(items, dtype=np.int64, count=int(lengths.sum()))
-    counts_found = np.asarray(counts_found, dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    for length in np.unique(lengths):
-        pick = np.flatnonzero(lengths == length)
-        rows = np.sort(flat[offsets[pick, None] + np.arange(length)], axis=1)
-        levels[int(length)] = (rows, counts_found[pick])
-    return levels
+    flat = np.fromiter(chain.from_iterable(sets), dtype=np.int64, count=int(lengths.sum()))
+    offsets = np.zeros(len(sets) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return _levels_from_flat(np.asarray(counts_found, dtype=np.int64), offsets, flat, zmin=1)
 
 
 def frequency_order(labels: list, counts: np.ndarray) -> np.ndarray:
     """Positions of items, most baskets first, ties by label text: the internal item order,
     the same whichever way the counts were found."""
-    key = pd.DataFrame({"count": -np.asarray(counts, dtype=np.int64), "label": [str(x) for x in labels]})
-    return key.sort_values(["count", "label"], kind="stable").index.to_numpy()
-
-
+    text = np.array([str(x) for x in labels], dtype=str) if len(labels) else np.zeros(0, dtype=str)
+    return np.lexsort((text, -np.asarray(counts, dtype=np.int64)))
 
 
 def _fim_lists(baskets: list, min_count: int, max_len: int | None) -> tuple[pd.Index, dict] | None:
@@ -195,17 +304,26 @@ def _fim_lists(baskets: list, min_count: int, max_len: int | None) -> tuple[pd.I
     missing values among the frequent items).
     """
     found = _run_fim(baskets, min_count, max_len, zmin=1)
-    singles = [(s[0], c) for s, c in found if len(s) == 1]
-    if not singles or any(x is None or (isinstance(x, float) and np.isnan(x)) for x, _ in singles):
+    if not found:
         return None
-    labels = [x for x, _ in singles]
-    counts = np.array([c for _, c in singles], dtype=np.int64)
-    order = frequency_order(labels, counts)
-    frequent = pd.Index([labels[k] for k in order], dtype=object)
-    ids = dict(zip(frequent, range(len(order))))
-    levels = _levels_from_fim([(s, c) for s, c in found if len(s) > 1], ids)
-    levels[1] = (np.arange(len(order), dtype=np.int64).reshape(-1, 1), counts[order])
-    return frequent, levels
+    sets, counts_found = zip(*found)
+    lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+    flat = np.fromiter(chain.from_iterable(sets), dtype=object, count=int(lengths.sum()))
+    codes, labels = pd.factorize(flat, sort=False)  # every frequent item is also a single
+    if (codes < 0).any():
+        return None
+    offsets = np.zeros(len(sets) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    counts_found = np.asarray(counts_found, dtype=np.int64)
+    single = np.flatnonzero(lengths == 1)
+    item_counts = np.zeros(len(labels), dtype=np.int64)
+    item_counts[codes[offsets[single]]] = counts_found[single]
+    order = frequency_order(labels.tolist(), item_counts)
+    new_id = np.empty(len(order), dtype=np.int64)
+    new_id[order] = np.arange(len(order))
+    levels = _levels_from_flat(counts_found, offsets, new_id[codes])
+    levels[1] = (np.arange(len(order), dtype=np.int64).reshape(-1, 1), item_counts[order])
+    return pd.Index(labels[order], dtype=object), levels
 
 
 def _always() -> bool:
@@ -242,8 +360,13 @@ class Engine:
 #: The miners, by name: adding an engine is one entry.
 MINERS: dict[str, Engine] = {
     "mlxtend": Engine(mine=_mine_mlxtend),
+    "rusket": Engine(
+        mine=_mine_rusket, available=lambda: _rusket_module() is not None, auto_priority=1,
+        install="pip install rusket (wheels for every platform), or use engine='auto'",
+        mine_lists=_rusket_lists,
+    ),
     "pyfim": Engine(
-        mine=_mine_pyfim, available=lambda: _fim_module() is not None, auto_priority=1,
+        mine=_mine_pyfim, available=lambda: _fim_module() is not None, auto_priority=2,
         install="install the fast extra (pip install 'crmlab[fast]', needs a C compiler) or use engine='auto'",
         mine_lists=_fim_lists,
     ),

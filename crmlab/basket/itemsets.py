@@ -91,11 +91,13 @@ def candidate_rules(store: ItemsetStore, n_baskets: int, max_consequent: int | N
         max_c = length - 1 if max_consequent is None else min(max_consequent, length - 1)
         # lookups of all rows with one position removed, shared by every mask
         drop_pos = [store.find(np.delete(rows, j, axis=1)) for j in range(length)]
+        cnt_below = store.counts[length - 1]
         for m in range(1, max_c + 1):
             for cpos in combinations(range(length), m):
                 mask = sum(1 << p for p in cpos)
                 apos = [p for p in range(length) if p not in cpos]
-                ant_cnt = store.count(rows[:, apos])
+                # one-item consequent: the antecedent is the row without it, already looked up
+                ant_cnt = cnt_below[drop_pos[cpos[0]]] if m == 1 else store.count(rows[:, apos])
                 con_cnt = store.count(rows[:, list(cpos)])
                 conf = cnt / ant_cnt
                 general = np.full(n_rows, -np.inf)

@@ -51,13 +51,28 @@ def _check_fraction(name: str, value: Any, low: float, high: float, low_open: bo
     return v
 
 
-def _tuples(groups: list[np.ndarray], values: list) -> list[tuple]:
-    """Rows of item ids (one array per group of rules) as tuples of ``values``."""
+def _as_objects(values: list) -> np.ndarray:
+    """A list (of tuples, say) as a 1-d object array, one element per entry."""
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def _label_tuples(groups: list[np.ndarray], values: list) -> np.ndarray:
+    """Rows of item ids (one array per group of rules) as tuples of ``values``, concatenated."""
     out: list = []
     for grp in groups:
         # zip over per-position lists builds the tuples in C
         out.extend(zip(*[[values[i] for i in grp[:, j].tolist()] for j in range(grp.shape[1])]))
-    return out
+    return _as_objects(out)
+
+
+def _rule_text(ant_rows: list[np.ndarray], con_rows: list[np.ndarray], shown: list) -> np.ndarray:
+    """``{a, b} => {c}`` per rule (groups of antecedent and consequent rows side by side)."""
+    out: list = []
+    for ant, con in zip(ant_rows, con_rows):
+        fmt = "{{" + ", ".join(["{}"] * ant.shape[1]) + "}} => {{" + ", ".join(["{}"] * con.shape[1]) + "}}"
+        cols = [[shown[i] for i in grp[:, j].tolist()] for grp in (ant, con) for j in range(grp.shape[1])]
+        out.extend(map(fmt.format, *cols))
+    return _as_objects(out)
 
 
 def _incidence(groups: list[np.ndarray], n_items: int) -> sparse.csr_matrix:
@@ -138,8 +153,9 @@ class BasketModel(Result, BaseEstimator):
         Multiple-testing correction for ``significance``: Holm (1979) or Benjamini &
         Hochberg (1995) (``"bh"`` is an alias of ``"fdr_bh"``); see
         :func:`crmlab.stats.adjust_pvalues`.
-    engine : {"auto", "mlxtend", "pyfim"}, default "mlxtend"
+    engine : {"auto", "mlxtend", "rusket", "pyfim"}, default "auto"
         Itemset miner (see :mod:`crmlab.basket.engines`); every engine gives the same rules.
+        ``"auto"`` takes pyfim when installed, else rusket (a core dependency).
     exclude : list or None, default None
         Items taken out of every basket before mining: codes that are not products
         (postage, fees, manual adjustments). Baskets are still counted.
@@ -180,7 +196,7 @@ class BasketModel(Result, BaseEstimator):
         remove_redundant: bool = False,
         significance: float | None = None,
         correction: str = "holm",
-        engine: str = "mlxtend",
+        engine: str = "auto",
         exclude: list | None = None,
     ) -> None:
         self.min_support = min_support
@@ -399,33 +415,29 @@ class BasketModel(Result, BaseEstimator):
             return pd.DataFrame({c: pd.Series(dtype=float) for c in RULE_COLUMNS})
         measures = rule_measures(counts["count"], counts["antecedent_count"], counts["consequent_count"],
                                  counts["general"], n, self.correction)
-        labels = self.frequent_items_.to_list()
-        frame = pd.DataFrame({
-            "antecedents": _tuples(ant_rows, labels),
-            "consequents": _tuples(con_rows, labels),
-            "antecedent_len": np.concatenate([g.shape[1] * np.ones(len(g), dtype=np.int64) for g in ant_rows]),
-            "consequent_len": np.concatenate([g.shape[1] * np.ones(len(g), dtype=np.int64) for g in con_rows]),
-            **measures,
-        })
-        shown = [str(self.item_names_.get(x, x)) if self.item_names_ else str(x) for x in labels]
-        ant_text = [", ".join(t) for t in _tuples(ant_rows, shown)]
-        con_text = [", ".join(t) for t in _tuples(con_rows, shown)]
-        frame.insert(2, "rule", ["{" + a + "} => {" + c + "}" for a, c in zip(ant_text, con_text)])
-        self.n_rules_before_pruning_ = len(frame)
-        keep = np.ones(len(frame), dtype=bool)
+        self.n_rules_before_pruning_ = len(measures["count"])
+        keep = np.ones(self.n_rules_before_pruning_, dtype=bool)
         if self.remove_redundant:
-            keep &= ~frame["redundant"].to_numpy()
+            keep &= ~measures["redundant"]
         if self.significance is not None:
-            keep &= frame["p_adjusted"].to_numpy() <= self.significance
+            keep &= measures["p_adjusted"] <= self.significance
         ids = np.flatnonzero(keep)
-        frame = frame.iloc[ids]
         # strongest first; ties keep the (engine-independent) itemset order
-        order = np.lexsort((ids, -frame["support"].to_numpy(), -frame["confidence"].to_numpy(),
-                            -frame["lift"].to_numpy()))
+        order = np.lexsort((ids, -measures["support"][ids], -measures["confidence"][ids], -measures["lift"][ids]))
         ids = ids[order]
+        labels = self.frequent_items_.to_list()
+        shown = [str(self.item_names_.get(x, x)) if self.item_names_ else str(x) for x in labels]
+        frame = pd.DataFrame({
+            "antecedents": _label_tuples(ant_rows, labels)[ids],
+            "consequents": _label_tuples(con_rows, labels)[ids],
+            "rule": _rule_text(ant_rows, con_rows, shown)[ids],
+            "antecedent_len": np.concatenate([np.full(len(g), g.shape[1], dtype=np.int64) for g in ant_rows])[ids],
+            "consequent_len": np.concatenate([np.full(len(g), g.shape[1], dtype=np.int64) for g in con_rows])[ids],
+            **{name: values[ids] for name, values in measures.items()},
+        })
         self.antecedent_items_ = _incidence(ant_rows, n_items)[ids]
         self.consequent_items_ = _incidence(con_rows, n_items)[ids]
-        return frame.iloc[order].reset_index(drop=True)
+        return frame
 
     # -- results ---------------------------------------------------------------------
     def _check_fitted(self) -> None:

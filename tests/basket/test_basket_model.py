@@ -269,7 +269,7 @@ def test_pyfim_engine_missing_is_a_clear_error():
     else:
         with pytest.raises(ParameterError, match="fast extra"):
             basket.BasketModel(engine="pyfim").fit(FIVE)
-        assert basket.BasketModel(engine="auto").fit(FIVE).engine_ == "mlxtend"
+        assert basket.BasketModel(engine="auto").fit(FIVE).engine_ == "rusket"
 
 
 def test_basket_model_is_a_scikit_learn_estimator():
@@ -281,3 +281,19 @@ def test_basket_model_is_a_scikit_learn_estimator():
     assert twin is not m and twin.get_params() == m.get_params()
     fitted = twin.fit(FIVE)
     assert fitted is twin and len(twin.rules_) > 0 and not hasattr(m, "rules_")
+
+
+def test_rusket_recoding_in_chunks_counts_repeats_once(monkeypatch):
+    """The rusket engine recodes baskets a chunk at a time; repeats inside a basket and empty
+    baskets at chunk edges give the same itemsets and rules as every other engine."""
+    from crmlab.basket import engines
+
+    if "rusket" not in ENGINES:
+        pytest.skip("rusket is not installed")
+    monkeypatch.setattr(engines, "_CHUNK", 7)
+    baskets = [["a", "b", "a"], [], ["c", "a"], ["b", "c", "b", "a"], ["a"], [], ["d", "a", "c"],
+               ["a", "c"], ["b"], ["c", "b"]] * 5 + [[]] * 3
+    fits = [basket.BasketModel(min_support=0.1, min_confidence=0.1, engine=e).fit(baskets) for e in ENGINES]
+    for other in fits[1:]:
+        pd.testing.assert_frame_equal(fits[0].itemsets_, other.itemsets_)
+        pd.testing.assert_frame_equal(fits[0].rules_, other.rules_)
