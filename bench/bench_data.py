@@ -102,21 +102,21 @@ def polars_job(path):
         (pl.col("Quantity") * pl.col("UnitPrice")).alias("amount"),
         pl.col("InvoiceNo").str.starts_with("C").alias("cancel"),
     )
-    steps = [
-        pl.col("cancel"),
-        ~(pl.col("Quantity") > 0).fill_null(False),
-        ~(pl.col("UnitPrice") > 0).fill_null(False),
-        pl.col("CustomerID").is_null(),
-        ~pl.struct(pl.all()).is_first_distinct(),
-    ]
+    df = df.with_columns(  # the five steps' flags, computed once
+        h0=pl.col("cancel"),
+        h1=~(pl.col("Quantity") > 0).fill_null(False),
+        h2=~(pl.col("UnitPrice") > 0).fill_null(False),
+        h3=pl.col("CustomerID").is_null(),
+        h4=~pl.struct(COLUMNS).is_first_distinct(),
+    )
     keep, audit = pl.lit(True), []
-    for i, step in enumerate(steps + [None]):
-        hit = keep if step is None else (step & keep)
+    for i in range(6):
+        hit = keep if i == 5 else (pl.col(f"h{i}") & keep)
         audit += [hit.sum().alias(f"rows{i}"), pl.col("amount").filter(hit).sum().alias(f"revenue{i}"),
                   pl.col("InvoiceNo").filter(hit).n_unique().alias(f"orders{i}"),
                   pl.col("CustomerID").filter(hit).drop_nulls().n_unique().alias(f"customers{i}")]
-        if step is not None:
-            keep = keep & ~step
+        if i < 5:
+            keep = keep & ~pl.col(f"h{i}")
     df = df.with_columns(keep.alias("keep"))
     df.select(audit)
     kept = df.filter(pl.col("keep"))

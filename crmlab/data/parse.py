@@ -163,10 +163,17 @@ def _to_id(raw: pd.Series, column: str = "", file: str = "", offset: int = 1) ->
                             fix="export the identifier column as text")
         ids = raw.astype("Int64").astype("string")
     else:
-        ids = raw.astype("string").str.strip()
+        # Text IDs: the work is done on the distinct values only (an ID repeats on every line of
+        # its orders) and spread back, the same result as line by line at a fraction of the cost.
+        # Other dtypes go line by line (factorize would merge 1 and 1.0, which print differently).
+        text = isinstance(raw.dtype, pd.StringDtype)
+        codes, uniques = pd.factorize(raw) if text else (None, raw)
+        ids = pd.Series(uniques).astype("string").str.strip()
         ids = ids.mask(ids == "")
         if ids.str.endswith(".0").fillna(True).all() and ids.notna().any():
             ids = ids.str.slice(stop=-2)
+        if text:
+            ids = pd.Series(ids.array.take(codes, allow_fill=True), index=raw.index)
     return ids
 
 
