@@ -67,12 +67,22 @@ def _exact_duplicates(tx: pd.DataFrame, order_codes: np.ndarray) -> np.ndarray:
         key = order_codes.astype(np.int64) * (int(prod.max(initial=0)) + 1) + prod
     else:
         key = order_codes
-    cand = pd.Series(key).duplicated(keep=False).to_numpy()
+    cand = _repeated(key)
     out = np.zeros(len(tx), dtype=bool)
     idx = np.flatnonzero(cand)
     if len(idx):
         out[idx] = tx.iloc[idx].duplicated(keep="first").to_numpy()
     return out
+
+
+def _repeated(key: np.ndarray) -> np.ndarray:
+    """Which entries of an integer array occur more than once (sorting beats hashing here)."""
+    s = np.sort(key)
+    twice = s[1:][s[1:] == s[:-1]]
+    if not len(twice):
+        return np.zeros(len(key), dtype=bool)
+    pos = np.minimum(np.searchsorted(twice, key), len(twice) - 1)
+    return twice[pos] == key
 
 
 def _distinct(codes: np.ndarray, size: int, *, with_missing: bool) -> int:
