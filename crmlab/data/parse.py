@@ -183,8 +183,8 @@ def _contiguous(values: pd.Series) -> pd.Series:
     and every later selection of rows (cleaning, cut-offs) is several times slower on them."""
     arr = values.array
     if isinstance(arr, pd.arrays.ArrowStringArray):
-        chunked = pa.array(arr)  # the array's own Arrow data (a ChunkedArray), no copy
-        if chunked.num_chunks > 1:
+        chunked = pa.array(arr)  # the array's own Arrow data, no copy
+        if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > 1:
             return pd.Series(pd.arrays.ArrowStringArray(chunked.combine_chunks()), index=values.index,
                              name=values.name)
     return values
