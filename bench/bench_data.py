@@ -12,7 +12,10 @@ non-empty segments), so the peers are checked against crmlab, not only timed:
   ranks with ties averaged, FM rounded half up, the R x FM segment.
 
 Peers: a polars script, a DuckDB script (SQL, result fetched as pandas) and a plain pandas
-script (pyarrow CSV engine). ``cpu_s`` (user + system CPU time of the job) is reported beside
+script (pyarrow CSV engine). Goals (performance issue): crmlab within 1.25x of polars on both
+sizes, peak memory no higher than DuckDB's. Underneath crmlab stays on pyarrow + numpy: the
+polars reader saved CPU but its conversion back to pandas text columns ate the gain, so
+polars/duckdb are peers here, not dependencies. ``cpu_s`` (user + system CPU time of the job) is reported beside
 the wall time because this machine is shared: wall-clock ratios are taken pair by pair.
 
 The enlarged copy is built once into bench/results/ (not committed): ten copies of every
