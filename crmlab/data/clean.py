@@ -55,14 +55,19 @@ class CleanResult(Result):
         return d
 
 
-def _exact_duplicates(tx: pd.DataFrame) -> np.ndarray:
-    """Rows identical to an earlier row in every column (exact, hash-accelerated).
+def _exact_duplicates(tx: pd.DataFrame, order_codes: np.ndarray) -> np.ndarray:
+    """Rows identical to an earlier row in every column (exact).
 
-    Rows are hashed first; only rows whose hash occurs more than once are compared in full,
-    so the answer is exact and the full comparison touches a small subset.
+    Two identical lines share their order and product, so only lines whose (order, product)
+    pair occurs more than once are compared in full: integer codes instead of hashing every
+    column of every line, and the full comparison touches a small subset.
     """
-    h = pd.util.hash_pandas_object(tx, index=False).to_numpy()
-    cand = pd.Series(h).duplicated(keep=False).to_numpy()
+    if "product_id" in tx:
+        prod = pd.factorize(tx["product_id"])[0].astype(np.int64) + 1
+        key = order_codes.astype(np.int64) * (int(prod.max(initial=0)) + 1) + prod
+    else:
+        key = order_codes
+    cand = _repeated(key)
     out = np.zeros(len(tx), dtype=bool)
     idx = np.flatnonzero(cand)
     if len(idx):
@@ -70,7 +75,24 @@ def _exact_duplicates(tx: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def _step_hits(tx: pd.DataFrame, step: str, cust_codes: np.ndarray) -> np.ndarray:
+def _repeated(key: np.ndarray) -> np.ndarray:
+    """Which entries of an integer array occur more than once (sorting beats hashing here)."""
+    s = np.sort(key)
+    twice = s[1:][s[1:] == s[:-1]]
+    if not len(twice):
+        return np.zeros(len(key), dtype=bool)
+    pos = np.minimum(np.searchsorted(twice, key), len(twice) - 1)
+    return twice[pos] == key
+
+
+def _distinct(codes: np.ndarray, size: int, *, with_missing: bool) -> int:
+    """Number of distinct codes (factorize codes, -1 missing; counted as one value if asked)."""
+    seen = np.zeros(size + 1, dtype=bool)
+    seen[codes + 1] = True
+    return int(seen[1:].sum()) + int(with_missing and seen[0])
+
+
+def _step_hits(tx: pd.DataFrame, step: str, cust_codes: np.ndarray, order_codes: np.ndarray) -> np.ndarray:
     """The lines a cleaning step would remove (before the earlier steps are taken out)."""
     if step == "cancellations":
         return tx["is_cancellation"].to_numpy(dtype=bool) if "is_cancellation" in tx else np.zeros(len(tx), bool)
@@ -80,7 +102,7 @@ def _step_hits(tx: pd.DataFrame, step: str, cust_codes: np.ndarray) -> np.ndarra
         return ~(tx["unit_price"].to_numpy() > 0)
     if step == "unknown_customers":
         return cust_codes < 0
-    return _exact_duplicates(tx)
+    return _exact_duplicates(tx, order_codes)
 
 
 def _refuse_empty(tx: pd.DataFrame, rows: list[dict[str, Any]]) -> None:
@@ -147,23 +169,21 @@ def clean(
     n0 = len(tx)
     keep = np.ones(n0, dtype=bool)
     amount = tx["amount"].to_numpy(dtype=float, na_value=np.nan)
-    order_codes = pd.factorize(tx["order_id"])[0]
-    cust_codes = pd.factorize(tx["customer_id"])[0]  # -1 for unknown
+    order_codes, orders = pd.factorize(tx["order_id"])
+    cust_codes, custs = pd.factorize(tx["customer_id"])  # -1 for unknown
 
     def touched(mask: np.ndarray) -> dict[str, Any]:
-        oc = order_codes[mask]
-        cc = cust_codes[mask]
         return {
             "rows": int(mask.sum()),
             "share_of_rows": mask.sum() / n0 if n0 else 0.0,
             "revenue": float(np.nansum(amount[mask])),
-            "orders": int(len(np.unique(oc))),
-            "customers": int(len(np.unique(cc[cc >= 0]))),
+            "orders": _distinct(order_codes[mask], len(orders), with_missing=True),
+            "customers": _distinct(cust_codes[mask], len(custs), with_missing=False),
         }
 
     rows = []
     for step, on in switches.items():
-        hit = _step_hits(tx, step, cust_codes) & keep
+        hit = _step_hits(tx, step, cust_codes, order_codes) & keep
         rows.append({"step": step, "applied": on, "description": CLEANING_STEPS[step], **touched(hit)})
         if on:
             keep &= ~hit

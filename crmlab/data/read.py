@@ -33,20 +33,31 @@ def _sniff_encoding(path: Path) -> str:
 
 
 def _head(path: Path, size: int = 1 << 20) -> bytes:
-    """The first bytes of a file (decompressed for .gz), refusing what is not what it claims."""
+    """The first bytes of a file (decompressed for .gz), refusing what is not what it claims.
+
+    Only the head is decompressed: a gzip file cut further on is refused by :func:`_read_csv`,
+    whose readers raise at the cut (one decompression pass instead of two).
+    """
     if path.suffix == ".gz":
         try:
             with gzip.open(path, "rb") as fh:
-                head = fh.read(size)
-                while fh.read(1 << 22):  # to the end: a cut file raises EOFError (readers would stop silently)
-                    pass
-                return head
+                return fh.read(size)
         except (OSError, EOFError) as exc:  # BadGzipFile is an OSError; a cut file ends early
-            raise DataError(f"not a readable gzip file ({str(exc).splitlines()[0]})", file=path,
-                            expected="a complete gzip-compressed CSV",
-                            fix="compress the export again, or give the uncompressed file") from None
+            raise _bad_gzip(path, exc) from None
     with open(path, "rb") as fh:
         return fh.read(size)
+
+
+def _bad_gzip(path: Path, exc: BaseException) -> DataError:
+    return DataError(f"not a readable gzip file ({str(exc).splitlines()[0]})", file=path,
+                     expected="a complete gzip-compressed CSV",
+                     fix="compress the export again, or give the uncompressed file")
+
+
+def _is_cut_stream(path: Path, exc: BaseException) -> bool:
+    """A compressed file that ends early (gzip's EOFError, Arrow's 'Truncated compressed stream')."""
+    text = str(exc).lower()
+    return path.suffix == ".gz" and (isinstance(exc, EOFError) or "compressed" in text or "gzip" in text)
 
 
 def _first_undecodable(head: bytes) -> int | None:
@@ -73,7 +84,12 @@ def _read_csv(path: Path, encoding: str | None, usecols: list[str] | None, strin
               sep: str | None = None, names: tuple[str, ...] | None = None) -> pd.DataFrame:
     enc = encoding or _sniff_encoding(path)
     if names:
-        return _read_headerless(path, enc, sep, names, string_cols)
+        try:
+            return _read_headerless(path, enc, sep, names, string_cols)
+        except (EOFError, OSError) as exc:
+            if _is_cut_stream(path, exc):
+                raise _bad_gzip(path, exc) from None
+            raise
     dtype = {c: "string" for c in string_cols}
     sep = sep or ("\t" if path.suffix == ".tsv" or path.name.endswith(".tsv.gz") else ",")
     try:
@@ -101,6 +117,11 @@ def _read_csv(path: Path, encoding: str | None, usecols: list[str] | None, strin
                               engine="python" if len(sep) > 1 else "c")
         out.attrs["file_columns"] = [str(c) for c in header.columns]
         return out
+    except (EOFError, OSError) as exc:
+        if _is_cut_stream(path, exc):
+            raise _bad_gzip(path, exc) from None
+        raise DataError(f"cannot parse the file: {str(exc).splitlines()[0]}", file=path,
+                        expected="a comma-separated file") from exc
     except UnicodeDecodeError as exc:
         raise DataError(
             f"cannot decode the file as {enc} past its first MiB",
