@@ -41,7 +41,8 @@ test-all: $(STAMP) browser postgres spark  ## run every test, the slow ones too 
 lab: $(STAMP)  ## start JupyterLab on the project
 	$(BIN)/jupyter lab --notebook-dir=.
 
-bench: $(STAMP)  ## run the benchmarks in bench/ (figures go to bench/results/)
+bench: $(STAMP)  ## run the benchmarks in bench/ against their peers (figures go to bench/results/)
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[dev,fast,postgres,bench]"
 	$(BIN)/python bench/run_all.py
 
 clean-reports:  ## delete rendered reports
