@@ -151,6 +151,29 @@ def _top_rule(seg_rules: Any) -> dict[str, Any]:
     return {"top_rule": str(top.iloc[0]["top_rule"]), "top_rule_lift": float(top.iloc[0]["top_lift"])}
 
 
+def _metrics(kpi, conc, rfm, history, values, at_risk, campaign_readout, seg_rules, churn, targeting) -> dict:
+    """The flat metrics dict of the strategy report (names from :data:`METRICS`)."""
+    from crmlab import segments
+
+    best_arm, best_lift, money = campaign_readout
+    m = {
+        **kpi, **conc, **segment_shares(rfm.summary, segments.TOP_SEGMENTS),
+        "best_customer_retention": last_value(history, "best_customer_retention"),
+        "avg_clv": float(values["clv"].mean()),
+        **at_risk_metrics(at_risk),
+        "campaign_best_arm": best_arm,
+        "campaign_best_lift": float(best_lift["lift_abs"]),
+        "campaign_roi": float(money.table.loc[best_arm, "roi"]),
+        **_top_rule(seg_rules),
+    }
+    if churn is not None:
+        m.update({k: v for k, v in churn.to_dict().items() if k in ("churn_measure", "churn_auc", "churn_no_dropout")})
+    if targeting is not None:
+        m["uplift_best_share"] = float(targeting.best["share"])
+        m["uplift_profit"] = float(targeting.best["profit"])
+    return m
+
+
 def build_strategy(
     tx: pd.DataFrame,
     experiment: pd.DataFrame,
@@ -189,22 +212,19 @@ def build_strategy(
         ``churn_threshold`` and ``churn_days`` define the at-risk rule.
     target_outcome, value_per_response : the outcome the uplift targeting optimises and what one
         more response is worth (margin), for :func:`crmlab.campaign.targeting_recommendation`.
-    campaign_design : str, Path or AudienceDesign, optional
-        A campaign drawn with :func:`crmlab.campaign.design_audience`; when given, the plan's
-        campaign response per segment comes from its read-out (:func:`campaign_response`) on
-        ``all_transactions`` (default ``tx``), closing the loop.
-    all_transactions : pandas.DataFrame, optional
+    campaign_design, all_transactions : optional; a campaign drawn with
+        :func:`crmlab.campaign.design_audience` fills the plan's response per segment from its
+        read-out (:func:`campaign_response`) on ``all_transactions`` (default ``tx``).
     products : bool
-        Whether the data has products (``Source.declares("product_id")``); without them no
-        cross-sell rules are mined and the plan's offer column stays empty.
+        Whether the data has products; without them no cross-sell rules are mined.
 
     Returns
     -------
     StrategyInputs
     """
     from crmlab import basket, customers, ltv, segments
-
-    pb = dict(playbook) if playbook is not None else load_playbook()
+    pb = {"churn_days": 90, **(dict(playbook) if playbook is not None else load_playbook())}
+    pb["churn_days"] = pb["churn_days"] or 90
     tx, as_of_ts = dates.cutoff(tx, as_of)
     rfm = segments.rfm(tx, as_of=as_of_ts)
     kpi = customers.kpis(tx).to_dict()
@@ -213,11 +233,9 @@ def build_strategy(
     value = customer_value(tx, as_of_ts, horizon_months, margin)
     values = value.customer_values()
     at_risk = ltv.high_value_at_risk(value, rfm.table["monetary"], days_since_last=rfm.table["recency_days"],
-                                     p_alive_below=float(pb["churn_threshold"]),
-                                     silent_days=int(pb.get("churn_days") or 90))
-    seg_rules = basket.rules_by_segment(tx, rfm.table["segment"], min_support=offer_support,
-                                        min_confidence=offer_confidence,
-                                        min_baskets=offer_min_baskets) if products else None
+                                     p_alive_below=float(pb["churn_threshold"]), silent_days=int(pb["churn_days"]))
+    seg_rules = (basket.rules_by_segment(tx, rfm.table["segment"], min_support=offer_support, min_confidence=offer_confidence,
+                                         min_baskets=offer_min_baskets) if products else None)
     offers = seg_rules.summary["top_rule"] if seg_rules is not None else None
     has_time = bool((tx["order_ts"].dt.normalize() != tx["order_ts"]).any())
     measured, money, best_arm, best_lift, response = _campaign(experiment, experiment_segment,
@@ -226,28 +244,14 @@ def build_strategy(
         response = campaign_response(campaign_design, all_transactions if all_transactions is not None else tx)
     history = metric_history(tx, horizon_months=horizon_months, margin=margin)
     history.loc[history.index[-1], "campaign_roi"] = money.table.loc[best_arm, "roi"]
-    churn = _churn(tx, as_of_ts, int(pb.get("churn_days") or 90))
+    churn = _churn(tx, as_of_ts, int(pb["churn_days"]))
     plan = segment_strategy(rfm.table, playbook=pb, customer_values=values, preferred_times=timing.preferred,
                             offers=offers, campaign_response=response, send_hours=has_time,
                             churn_scores=None if churn is None else churn.table["churn_risk"]).table
-    m = {
-        **kpi, **conc, **segment_shares(rfm.summary, segments.TOP_SEGMENTS),
-        "best_customer_retention": last_value(history, "best_customer_retention"),
-        "avg_clv": float(values["clv"].mean()),
-        **at_risk_metrics(at_risk),
-        "campaign_best_arm": best_arm,
-        "campaign_best_lift": float(best_lift["lift_abs"]),
-        "campaign_roi": float(money.table.loc[best_arm, "roi"]),
-        **_top_rule(seg_rules),
-    }
-    if churn is not None:
-        m.update({k: v for k, v in churn.to_dict().items() if k in ("churn_measure", "churn_auc", "churn_no_dropout")})
     targeting = _targeting(experiment, best_arm, target_outcome, cost_per_contact, value_per_response)
-    if targeting is not None:
-        m["uplift_best_share"] = float(targeting.best["share"])
-        m["uplift_profit"] = float(targeting.best["profit"])
-    return StrategyInputs(churn=churn, targeting=targeting, tx=tx, as_of=as_of_ts, rfm=rfm, kpis=kpi, concentration=conc, timing=timing,
-                          value=value, values=values, at_risk=at_risk, segment_rules=seg_rules,
+    m = _metrics(kpi, conc, rfm, history, values, at_risk, (best_arm, best_lift, money), seg_rules, churn, targeting)
+    return StrategyInputs(churn=churn, targeting=targeting, tx=tx, as_of=as_of_ts, rfm=rfm, kpis=kpi,
+                          concentration=conc, timing=timing, value=value, values=values, at_risk=at_risk, segment_rules=seg_rules,
                           measured=measured, money=money, best_arm=best_arm, best_lift=best_lift,
                           response=response, history=history, plan=plan, metrics=m)
 
