@@ -32,8 +32,8 @@ report: $(STAMP)  ## render every notebook on the embedded data into reports/
 lint: $(STAMP)  ## check the code for errors and dead code (ruff)
 	$(BIN)/ruff check crmlab tests bench
 
-test: $(STAMP) browser postgres lint  ## run the test suite (slow cases left out)
-	$(BIN)/python -m pytest -n 2 -m "not slow and not spark" $(PYTEST_ARGS)
+test: $(STAMP) browser postgres spark lint  ## run the test suite (slow cases left out)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow" $(PYTEST_ARGS)
 
 test-all: $(STAMP) browser postgres spark  ## run every test, the slow ones too (and thousands of random files)
 	CRMLAB_HYPOTHESIS_EXAMPLES=3000 $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)

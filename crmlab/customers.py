@@ -15,6 +15,7 @@ from crmlab.columns import known_customers
 from crmlab.errors import DataError
 from crmlab.plots import get_ax
 from crmlab.results import Result, to_jsonable
+from crmlab.spark.session import is_spark_frame
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -67,6 +68,10 @@ def kpis(tx: pd.DataFrame) -> KPIs:
         When ``tx`` lacks customer_id, order_id, order_ts or amount, or no line has a known
         customer.
     """
+    if is_spark_frame(tx):
+        from crmlab.spark.segments import kpis as spark_kpis
+
+        return spark_kpis(tx)
     t = known_customers(tx)
     orders_per_customer = t.groupby("customer_id", observed=True)["order_id"].nunique()
     revenue = float(t["amount"].sum())

@@ -46,6 +46,7 @@ from crmlab import dates
 from crmlab.columns import known_customers, require_columns
 from crmlab.errors import ParameterError
 from crmlab.results import Result
+from crmlab.spark.session import is_spark_frame
 
 SEGMENTS: tuple[str, ...] = (
     "Champions",
@@ -307,6 +308,10 @@ def rfm(
         When ``tx`` lacks customer_id, order_id, order_ts or amount, or no line has a known
         customer.
     """
+    if is_spark_frame(tx):  # exact quintiles and the same segments, computed by Spark
+        from crmlab.spark.segments import rfm as spark_rfm
+
+        return spark_rfm(tx, as_of, bins)
     tx, as_of_ts = dates.cutoff(_known(tx), as_of)
     bins = dict(bins or {})
     unknown = set(bins) - {"recency", "frequency", "monetary"}

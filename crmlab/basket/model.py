@@ -27,6 +27,7 @@ from crmlab.basket.measures import COUNT_COLUMNS, MEASURES, rule_measures
 from crmlab.errors import DataError, ParameterError
 from crmlab.results import Result, to_jsonable
 from crmlab.stats import check_correction
+from crmlab.spark.session import is_spark_frame
 
 __all__ = ["BasketModel", "RULE_COLUMNS", "check_fitted"]
 
@@ -254,6 +255,10 @@ class BasketModel(Result, BaseEstimator):
         BasketModel
             self, fitted.
         """
+        if is_spark_frame(transactions):  # Spark ML's FPGrowth mines, this model makes the rules
+            from crmlab.spark.basket import fit_rules
+
+            return fit_rules(self, transactions)
         self._validate()
         self.engine_ = resolve_engine(self.engine)
         self._raw = None

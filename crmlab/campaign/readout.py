@@ -44,6 +44,7 @@ from crmlab.errors import DataError, ParameterError
 from crmlab.plots import get_ax
 from crmlab.results import Result, to_jsonable
 from crmlab.stats import adjust_pvalues, check_correction
+from crmlab.spark.session import is_spark_frame
 
 __all__ = ["SKEW_RULE", "MeasureResult", "measure"]
 
@@ -261,6 +262,14 @@ class MeasureResult(Result):
         return ax
 
 
+def _measure_on_spark(kw: dict) -> MeasureResult:
+    """:func:`measure` of a Spark DataFrame (crmlab.spark.campaign; randomised tests only)."""
+    from crmlab.spark.campaign import measure as spark_measure
+
+    kw.pop("assignment", None)
+    return spark_measure(kw.pop("data"), kw.pop("arm"), kw.pop("outcomes"), kw.pop("control"), **kw)
+
+
 def measure(
     data: pd.DataFrame,
     arm: str = "segment",
@@ -292,8 +301,7 @@ def measure(
     treatments : sequence, optional
         Arms to compare with the control (default: all others).
     binary : sequence of str, optional
-        Outcomes that must be binary (a two-proportion test is asked for); a non-0/1
-        column named here raises :class:`~crmlab.errors.DataError`.
+        Outcomes that must be 0/1 (else :class:`~crmlab.errors.DataError`).
     intended_split : mapping or sequence of float, optional
         Intended share per arm, ``{label: share}`` (preferred) or a sequence in the order of
         ``result.arms`` (control first, then the treatments as given or in order of first
@@ -306,10 +314,7 @@ def measure(
         (:func:`crmlab.stats.adjust_pvalues`).
     alpha : float
         Significance level; intervals are ``1 - alpha``.
-    n_boot : int
-        Bootstrap resamples for amounts too skewed for the t-test.
-    random_state : int, numpy.random.Generator or None
-        Seed or Generator for the bootstrap.
+    n_boot, random_state : bootstrap resamples (for amounts too skewed for the t-test) and seed.
     assignment : {"randomised", "observational"}
         ``"observational"`` for chosen (targeted) groups: no SRM check; the first note says
         the differences are not effects and points to :func:`~crmlab.campaign.did_campaign`.
@@ -326,6 +331,8 @@ def measure(
     Tests, intervals, the bootstrap rule and CUPED: see :mod:`crmlab.campaign.readout`.
     Without randomisation: :func:`~crmlab.campaign.did_campaign`.
     """
+    if is_spark_frame(data):  # sufficient statistics aggregated in Spark, the same tests
+        return _measure_on_spark(dict(locals()))
     outcomes, binary = _check_measure_args(data, outcomes, binary, covariate, correction, alpha, n_boot)
     rng = np.random.default_rng(random_state)
     codes, labels, keep = arm_codes(data, arm, control, treatments, intended_split)

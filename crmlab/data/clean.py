@@ -11,6 +11,7 @@ from crmlab import dates
 from crmlab.columns import require_columns
 from crmlab.errors import DataError
 from crmlab.results import Result
+from crmlab.spark.session import is_spark_frame
 
 CLEANING_STEPS = {
     "cancellations": "lines of cancellation invoices",
@@ -158,6 +159,12 @@ def clean(
     DataError
         When ``tx`` is not a DataFrame or lacks one of the required columns.
     """
+    if is_spark_frame(tx):  # the same steps counted by Spark (crmlab.spark)
+        from crmlab.spark.clean import clean as spark_clean
+
+        return spark_clean(tx, cancellations=cancellations, non_positive_quantity=non_positive_quantity,
+                           non_positive_price=non_positive_price, unknown_customers=unknown_customers,
+                           duplicates=duplicates)
     require_columns(tx, ("order_id", "quantity", "unit_price", "amount", "customer_id"))
     switches = {
         "cancellations": cancellations,

@@ -8,6 +8,7 @@ import pandas as pd
 
 from crmlab.data.clean import CleanResult
 from crmlab.results import Result, display_table, to_jsonable
+from crmlab.spark.session import is_spark_frame
 
 class DataQuality(Result):
     """What the data is: size, coverage, missing values and the cleaning audit.
@@ -73,6 +74,10 @@ def quality_summary(tx: pd.DataFrame, cleaned: CleanResult | None = None) -> Dat
     -------
     DataQuality
     """
+    if is_spark_frame(tx):
+        from crmlab.spark.clean import quality_summary as spark_quality
+
+        return spark_quality(tx, cleaned)
     ts = tx["order_ts"]
     overview = pd.DataFrame(
         {

@@ -70,6 +70,7 @@ SOURCE_KEYS: dict[str, str] = {
     "arm": "experiment: column with the arm of each customer",
     "control": "experiment: the control arm",
     "outcomes": "experiment: outcome columns",
+    "engine": "pandas (default) or spark: read into a Spark DataFrame (crmlab.spark)",
     "description": "free text",
     "licence": "free text",
 }
@@ -126,6 +127,7 @@ class Source:
     description: str | None = None
     licence: str | None = None
     file: Path | None = None
+    engine: str = "pandas"
 
     def declares(self, column: str) -> bool:
         """Whether the source maps the canonical ``column`` (an optional section can use it).
@@ -316,6 +318,7 @@ def source_from_mapping(doc: Mapping[str, Any], file: Path | None = None) -> Sou
         currency=_text(doc, "currency", file), arm=_text(doc, "arm", file), control=_text(doc, "control", file),
         outcomes=_names(doc, "outcomes", file), description=_text(doc, "description", file),
         licence=_text(doc, "licence", file), file=file,
+        engine=_text(doc, "engine", file, ("pandas", "spark")) or "pandas",
     )
     if src.url and not (src.table or src.query):
         raise ParameterError("a database source needs table: or query:", file=file, column="url",
@@ -418,6 +421,10 @@ def load_source(spec: str | os.PathLike | Source | Mapping[str, Any], *, as_of: 
     from crmlab.data.sql import load_sql_transactions, with_password
 
     src = read_source(spec)
+    if src.engine == "spark":  # a Spark DataFrame with the canonical columns (crmlab.spark.data)
+        from crmlab.spark.data import load_source as spark_load
+
+        return spark_load(src, as_of=as_of)
     if src.kind == "experiment":
         out = read_table(src.path, encoding=src.encoding, sep=src.sep) if src.path else _sql(src)
         missing = [c for c in (src.arm, *src.outcomes) if c not in out.columns]

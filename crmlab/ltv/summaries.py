@@ -15,6 +15,7 @@ import pandas as pd
 from crmlab import dates
 from crmlab.columns import require_columns
 from crmlab.errors import DataError, ParameterError
+from crmlab.spark.session import is_spark_frame
 
 __all__ = ["UNITS", "summary", "calibration_holdout", "calibration_cutoff", "aggregate"]
 
@@ -193,6 +194,11 @@ def summary(
         Indexed by customer id with float columns frequency, recency, T (and
         monetary_value when ``amount_col`` is given).
     """
+    if is_spark_frame(transactions):  # computed in Spark, left there (crmlab.spark.ltv.compress for fits)
+        from crmlab.spark.ltv import summary as spark_summary
+
+        return spark_summary(transactions, unit=unit, observation_end=observation_end, as_of=as_of,
+                             customer_col=customer_col, date_col=date_col, amount_col=amount_col)
     unit = _check_unit(unit)
     require_columns(transactions, {"customer": customer_col, "date": date_col, "amount": amount_col})
     transactions, observation_end = _report_date(transactions, as_of, observation_end, date_col)
