@@ -240,6 +240,22 @@ class Timing(Result):
         return ax
 
 
+def has_time_of_day(tx: pd.DataFrame) -> bool:
+    """Whether the order timestamps carry a time of day (not only dates at midnight).
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Transactions with ``order_ts``.
+
+    Returns
+    -------
+    bool
+    """
+    ts = tx["order_ts"]
+    return bool((ts.dt.normalize() != ts).any())
+
+
 def timing(tx: pd.DataFrame) -> Timing:
     """Orders by weekday x hour, and per customer the weekday and hour they order most.
 

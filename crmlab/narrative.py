@@ -41,6 +41,12 @@ def kpi_table(kd: Mapping[str, Any], lang: str = "en"):
     return ReportTable(table, {t("value", lang)})
 
 
+def _slipping(summary: pd.DataFrame) -> int:
+    """Customers in the win-back segments (At Risk, Can't Lose Them) of an RFM summary."""
+    present = [x for x in ("At Risk", _CANT_LOSE) if x in summary.index]
+    return int(summary.loc[present, "customers"].sum()) if present else 0
+
+
 def data_intro(source_name: str, kpi: Mapping[str, Any], lang: str = "en") -> str:
     """One line saying which data the report describes and its period.
 
@@ -165,8 +171,7 @@ def segments(summary: pd.DataFrame, top: tuple[str, ...], lang: str = "en") -> s
         f"{part['revenue_share'].sum():.0%}를 차지합니다.** 매출 비중이 가장 큰 세그먼트는 "
         f"*{segment_name(richest, lang)}*({s.loc[richest, 'revenue_share']:.0%})입니다. ",
     )
-    slipping = [x for x in ("At Risk", _CANT_LOSE) if x in s.index]
-    n = int(s.loc[slipping, "customers"].sum()) if slipping else 0
+    n = _slipping(s)
     if n:
         text += _pick(lang, f"{n:,} customers are *At Risk* or *Can't Lose Them* (valuable, but not seen for a "
                             "long time): they are the win-back list.",
@@ -315,8 +320,7 @@ def customer_recommendations(summary: pd.DataFrame, cd: Mapping[str, Any], td: M
                  f"**가장 가치 있는 세그먼트인 {segment_name(richest, lang)}을(를) 지키십시오** "
                  f"(매출의 {s.loc[richest, 'revenue_share']:.0%}): 신규 고객 확보보다 유지 프로그램(우선 구매, "
                  "서비스)을 먼저 운영합니다.")]
-    slipping = [x for x in ("At Risk", _CANT_LOSE) if x in s.index]
-    n = int(s.loc[slipping, "customers"].sum()) if slipping else 0
+    n = _slipping(s)
     if n:
         out.append(_pick(lang, f"**Win back the {n:,} slipping customers** (At Risk, Can't Lose Them) with an offer "
                                "built from what they used to buy, measured against a control group.",

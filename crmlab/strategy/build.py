@@ -37,6 +37,7 @@ class StrategyInputs:
     history : ``metric_history`` table
     plan : the per-segment plan table
     targeting : ``campaign.targeting_recommendation`` result (whom to contact next), or None
+    has_time : whether order times carry an hour of day
     churn : ``ltv.churn_risk_model`` result (the churn measure that won on a holdout), or None
         when the history is too short for a holdout
     metrics : the flat metrics dict (names from :data:`crmlab.strategy.metrics.METRICS`)
@@ -62,6 +63,7 @@ class StrategyInputs:
     metrics: dict
     targeting: Any = None
     churn: Any = None
+    has_time: bool = True
 
 
 def _campaign(experiment, experiment_segment, cost_per_contact, margin):
@@ -237,7 +239,7 @@ def build_strategy(
     seg_rules = (basket.rules_by_segment(tx, rfm.table["segment"], min_support=offer_support, min_confidence=offer_confidence,
                                          min_baskets=offer_min_baskets) if products else None)
     offers = seg_rules.summary["top_rule"] if seg_rules is not None else None
-    has_time = bool((tx["order_ts"].dt.normalize() != tx["order_ts"]).any())
+    has_time = customers.has_time_of_day(tx)
     measured, money, best_arm, best_lift, response = _campaign(experiment, experiment_segment,
                                                                cost_per_contact, margin)
     if campaign_design:
@@ -250,7 +252,7 @@ def build_strategy(
                             churn_scores=None if churn is None else churn.table["churn_risk"]).table
     targeting = _targeting(experiment, best_arm, target_outcome, cost_per_contact, value_per_response)
     m = _metrics(kpi, conc, rfm, history, values, at_risk, (best_arm, best_lift, money), seg_rules, churn, targeting)
-    return StrategyInputs(churn=churn, targeting=targeting, tx=tx, as_of=as_of_ts, rfm=rfm, kpis=kpi,
+    return StrategyInputs(has_time=has_time, churn=churn, targeting=targeting, tx=tx, as_of=as_of_ts, rfm=rfm, kpis=kpi,
                           concentration=conc, timing=timing, value=value, values=values, at_risk=at_risk, segment_rules=seg_rules,
                           measured=measured, money=money, best_arm=best_arm, best_lift=best_lift,
                           response=response, history=history, plan=plan, metrics=m)
@@ -290,7 +292,6 @@ def customer_scores(s: StrategyInputs, playbook: Mapping[str, Any] | None = None
     out["next_best_offer"] = seg.map(s.plan["best_offer"]).astype(object) if "best_offer" in s.plan else None
     pref = s.timing.preferred.reindex(out.index)
     out["send_weekday"] = pref["preferred_weekday"].astype(object)
-    has_time = bool((s.tx["order_ts"].dt.normalize() != s.tx["order_ts"]).any())
-    out["send_hour"] = pref["preferred_hour"] if has_time else pd.NA
+    out["send_hour"] = pref["preferred_hour"] if s.has_time else pd.NA
     out.index.name = "customer_id"
     return out
