@@ -93,43 +93,40 @@ def _str_dtype() -> Any:
     return pd.Series(["x"]).dtype
 
 
-def _rule_text(ant_rows: list[np.ndarray], con_rows: list[np.ndarray], shown: list, ids: np.ndarray) -> Any:
-    """``{a, b} => {c}`` per rule (groups of antecedent and consequent rows side by side),
-    taken at ``ids``: joined by Arrow when pandas stores strings in Arrow (the column pandas
-    would build from the same Python strings), else with ``str.format``."""
+def _rule_text(ant: np.ndarray, con: np.ndarray, shown: list) -> Any:
+    """``{a, b} => {c}`` per rule from padded item-id rows (see :func:`_padded`): joined by
+    Arrow when pandas stores strings in Arrow (the column pandas would build from the same
+    Python strings), else with ``str.format``."""
     dtype = _str_dtype()
     if getattr(dtype, "storage", None) == "pyarrow":
         items = pa.array(shown, type=pa.large_string())
         lit = {t: pa.scalar(t, type=pa.large_string()) for t in ("{", ", ", "} => {", "}", "")}
         sides = []
-        for groups in (ant_rows, con_rows):
-            ids_by_pos = _padded(groups)[ids]
+        for ids_by_pos in (ant, con):
             # one column per position, null past a rule's last item: skipped with its separator
             cols = [items.take(pa.array(col, mask=col < 0)) for col in ids_by_pos.T]
             sides.append(pc.binary_join_element_wise(*cols, lit[", "], null_handling="skip"))
         text = pc.binary_join_element_wise(lit["{"], sides[0], lit["} => {"], sides[1], lit["}"], lit[""])
         return pd.array(text, dtype=dtype)
-    out: list = []
-    for ant, con in zip(ant_rows, con_rows):
-        fmt = "{{" + ", ".join(["{}"] * ant.shape[1]) + "}} => {{" + ", ".join(["{}"] * con.shape[1]) + "}}"
-        cols = [[shown[i] for i in grp[:, j].tolist()] for grp in (ant, con) for j in range(grp.shape[1])]
-        out.extend(map(fmt.format, *cols))
-    return _as_objects(out)[ids]
+    objects = _as_objects(shown)
+    out = np.empty(len(ant), dtype=object)
+    widths = (ant >= 0).sum(axis=1) * (con.shape[1] + 1) + (con >= 0).sum(axis=1)
+    for w in np.unique(widths).tolist():
+        rows = np.flatnonzero(widths == w)
+        na, nc = divmod(w, con.shape[1] + 1)
+        fmt = "{{" + ", ".join(["{}"] * na) + "}} => {{" + ", ".join(["{}"] * nc) + "}}"
+        cols = [objects[side[rows, j]].tolist() for side, k in ((ant, na), (con, nc)) for j in range(k)]
+        out[rows] = list(map(fmt.format, *cols))
+    return out
 
 
-def _incidence(groups: list[np.ndarray], n_items: int) -> sparse.csr_matrix:
-    """Rule x item 0/1 matrix of the item-id rows in ``groups`` (one row per rule)."""
-    indptr = [np.zeros(1, dtype=np.int64)]
-    indices = []
-    offset = 0
-    for g in groups:
-        k = g.shape[1]
-        indptr.append(offset + k * np.arange(1, len(g) + 1, dtype=np.int64))
-        indices.append(g.ravel())
-        offset += k * len(g)
-    return sparse.csr_matrix(
-        (np.ones(offset, dtype=np.int8), np.concatenate(indices), np.concatenate(indptr)),
-        shape=(sum(len(g) for g in groups), n_items))
+def _incidence(padded: np.ndarray, n_items: int) -> sparse.csr_matrix:
+    """Rule x item 0/1 matrix of padded item-id rows (one row per rule)."""
+    present = padded >= 0
+    indptr = np.zeros(len(padded) + 1, dtype=np.int64)
+    np.cumsum(present.sum(axis=1), out=indptr[1:])
+    return sparse.csr_matrix((np.ones(int(indptr[-1]), dtype=np.int8), padded[present], indptr),
+                             shape=(len(padded), n_items))
 
 
 def check_fitted(model: Any) -> None:
@@ -473,16 +470,17 @@ class BasketModel(Result, BaseEstimator):
         ids = ids[order]
         labels = self.frequent_items_.to_list()
         shown = [str(self.item_names_.get(x, x)) if self.item_names_ else str(x) for x in labels]
+        ant, con = _padded(ant_rows)[ids], _padded(con_rows)[ids]
         frame = pd.DataFrame({
             "antecedents": _label_tuples(ant_rows, labels, ids),
             "consequents": _label_tuples(con_rows, labels, ids),
-            "rule": _rule_text(ant_rows, con_rows, shown, ids),
-            "antecedent_len": np.concatenate([np.full(len(g), g.shape[1], dtype=np.int64) for g in ant_rows])[ids],
-            "consequent_len": np.concatenate([np.full(len(g), g.shape[1], dtype=np.int64) for g in con_rows])[ids],
+            "rule": _rule_text(ant, con, shown),
+            "antecedent_len": (ant >= 0).sum(axis=1).astype(np.int64),
+            "consequent_len": (con >= 0).sum(axis=1).astype(np.int64),
             **{name: values[ids] for name, values in measures.items()},
         })
-        self.antecedent_items_ = _incidence(ant_rows, n_items)[ids]
-        self.consequent_items_ = _incidence(con_rows, n_items)[ids]
+        self.antecedent_items_ = _incidence(ant, n_items)
+        self.consequent_items_ = _incidence(con, n_items)
         return frame
 
     # -- results ---------------------------------------------------------------------
