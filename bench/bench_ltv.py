@@ -13,8 +13,8 @@ Cases (x50: 3.48 M transactions, 1.18 M customers):
   ``summary_data_from_transaction_data`` + ``BetaGeoFitter().fit`` + ``GammaGammaFitter().fit``
   (repeat buyers with a positive mean spend, as crmlab fits). Goal: 15x less work time.
 * ``x50_crmlab_process`` / ``x50_lifetimes_process``: the whole process (start Python, import
-  the library, read the transactions from a Parquet file, the job, exit), wall and CPU time
-  of the child. Goal: 8x.
+  the library, read the transactions from a Parquet file, the job, exit): wall time, and the
+  child's CPU time and peak memory as the case's. Goal: 8x.
 * ``summary_<k>x``: ``ltv.summary`` alone on 1, 10, 50 and 200 varied copies (69.7 k to
   13.9 M order lines): linear in order lines means a flat ``s_per_m_lines``.
 
@@ -126,9 +126,10 @@ def whole_process(job: str):
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr)
         inner = json.loads(proc.stdout.strip().splitlines()[-1])
-        return {"process_wall_s": wall,
-                "process_cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
-                "process_peak_mb": after.ru_maxrss / 1024, "work_s": inner["seconds"]}
+        # the child's CPU time and peak memory stand for this case's (the harness's ratios
+        # then compare whole processes); the wall time is the harness's own
+        return {"cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+                "peak_mb": after.ru_maxrss / 1024, "process_wall_s": wall, "work_s": inner["seconds"]}
 
     return run
 
