@@ -121,34 +121,44 @@ def fisher_greater(count, ant_count, con_count, n) -> np.ndarray:
     N = float(n)
     p = np.empty(len(a))
     upper = a > d * K / N
-    lo_x = np.maximum(0.0, d + K - N)
-    hi_x = np.minimum(d, K)
     if upper.any():
-        x, dd, KK, hi = a[upper], d[upper], K[upper], hi_x[upper]
-        term = np.exp(_log_hypergeom_pmf(x, N, KK, dd))
-        total = term.copy()
-        active = (x < hi) & (term > 0)
-        while active.any():
-            xa = x[active]
-            ratio = (KK[active] - xa) * (dd[active] - xa) / ((xa + 1) * (N - KK[active] - dd[active] + xa + 1))
-            term[active] *= ratio
-            x[active] = xa + 1
-            total[active] += term[active]
-            active &= (x < hi) & (term > total * 1e-17)
-        p[upper] = total
+        p[upper] = _tail_sum(a[upper], d[upper], K[upper], N, upper=True)
     lower = ~upper
     if lower.any():
-        x, dd, KK, lo = a[lower] - 1, d[lower], K[lower], lo_x[lower]
-        valid = x >= lo
-        term = np.where(valid, np.exp(_log_hypergeom_pmf(np.maximum(x, lo), N, KK, dd)), 0.0)
-        total = term.copy()
-        active = valid & (x > lo) & (term > 0)
-        while active.any():
-            xa = x[active]
-            ratio = xa * (N - KK[active] - dd[active] + xa) / ((KK[active] - xa + 1) * (dd[active] - xa + 1))
-            term[active] *= ratio
-            x[active] = xa - 1
-            total[active] += term[active]
-            active &= (x > lo) & (term > total * 1e-17)
-        p[lower] = 1.0 - total
+        p[lower] = 1.0 - _tail_sum(a[lower] - 1, d[lower], K[lower], N, upper=False)
     return np.clip(p, 0.0, 1.0)
+
+
+def _tail_sum(x, d, K, N, upper: bool) -> np.ndarray:
+    """P(X >= x) (``upper``) or P(X <= x) of Hypergeometric(N, K, d), term by term from x.
+
+    Each pass extends the sums still running; those that are done (tail end reached, or
+    the next term below 1e-17 of the sum) leave the working arrays, so a pass costs the
+    rules still summing, not all rules.
+    """
+    end = np.minimum(d, K) if upper else np.maximum(0.0, d + K - N)
+    if upper:
+        term = np.exp(_log_hypergeom_pmf(x, N, K, d))
+        active = (x < end) & (term > 0)
+    else:
+        valid = x >= end
+        term = np.where(valid, np.exp(_log_hypergeom_pmf(np.maximum(x, end), N, K, d)), 0.0)
+        active = valid & (x > end) & (term > 0)
+    total = term.copy()
+    idx = np.flatnonzero(active)
+    x, d, K, end, term, run = x[idx], d[idx], K[idx], end[idx], term[idx], total[idx]
+    while len(idx):
+        if upper:
+            term = term * ((K - x) * (d - x) / ((x + 1) * (N - K - d + x + 1)))
+            x = x + 1
+        else:
+            term = term * (x * (N - K - d + x) / ((K - x + 1) * (d - x + 1)))
+            x = x - 1
+        run = run + term
+        more = ((x < end) if upper else (x > end)) & (term > run * 1e-17)
+        if not more.all():
+            total[idx] = run
+            keep = np.flatnonzero(more)
+            idx, x, d, K, end, term, run = idx[keep], x[keep], d[keep], K[keep], end[keep], term[keep], run[keep]
+    total[idx] = run
+    return total

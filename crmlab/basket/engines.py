@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -281,7 +282,8 @@ def _levels_from_fim(found: list) -> dict:
     """fim's (itemset, count) pairs over item ids as sorted id rows and counts per length."""
     if not found:
         return {}
-    sets, counts_found = zip(*found)
+    sets = list(map(itemgetter(0), found))
+    counts_found = np.fromiter(map(itemgetter(1), found), dtype=np.int64, count=len(found))
     lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
     flat = np.fromiter(chain.from_iterable(sets), dtype=np.int64, count=int(lengths.sum()))
     offsets = np.zeros(len(sets) + 1, dtype=np.int64)
@@ -306,7 +308,11 @@ def _fim_lists(baskets: list, min_count: int, max_len: int | None) -> tuple[pd.I
     found = _run_fim(baskets, min_count, max_len, zmin=1)
     if not found:
         return None
-    sets, counts_found = zip(*found)
+    # itemgetter maps, not zip(*found): zip would make one iterator per itemset (and so wake
+    # the garbage collector many times over)
+    sets = list(map(itemgetter(0), found))
+    counts_found = np.fromiter(map(itemgetter(1), found), dtype=np.int64, count=len(found))
+    del found
     lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
     flat = np.fromiter(chain.from_iterable(sets), dtype=object, count=int(lengths.sum()))
     codes, labels = pd.factorize(flat, sort=False)  # every frequent item is also a single
@@ -314,7 +320,6 @@ def _fim_lists(baskets: list, min_count: int, max_len: int | None) -> tuple[pd.I
         return None
     offsets = np.zeros(len(sets) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    counts_found = np.asarray(counts_found, dtype=np.int64)
     single = np.flatnonzero(lengths == 1)
     item_counts = np.zeros(len(labels), dtype=np.int64)
     item_counts[codes[offsets[single]]] = counts_found[single]

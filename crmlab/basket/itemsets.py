@@ -22,6 +22,8 @@ class ItemsetStore:
         self.rows: dict[int, np.ndarray] = {}
         self.counts: dict[int, np.ndarray] = {}
         self.keys: dict[int, np.ndarray] = {}
+        self._drops: dict[int, list[np.ndarray]] = {}
+        self._dense = False
         for length in sorted(levels):
             rows, counts = levels[length]
             rows = np.sort(np.asarray(rows, dtype=np.int64), axis=1)
@@ -34,6 +36,8 @@ class ItemsetStore:
                     raise RuntimeError("frequent itemsets are not downward closed")
             order = np.argsort(key, kind="stable")
             self.rows[length], self.counts[length], self.keys[length] = rows[order], counts[order], key[order]
+            if length == 1:
+                self._dense = bool(np.array_equal(self.keys[1], np.arange(len(key))))
 
     @property
     def max_len(self) -> int:
@@ -44,6 +48,8 @@ class ItemsetStore:
         length = rows.shape[1]
         if length == 1:
             key = rows[:, 0]
+            if self._dense:  # level 1 holds the ids 0..k-1: an id is its own position
+                return np.where((key >= 0) & (key < len(self.keys[1])), key, -1)
         else:
             prefix = self.find(rows[:, :-1])
             key = np.where(prefix >= 0, prefix * self.n_items + rows[:, -1], -1)
@@ -53,6 +59,30 @@ class ItemsetStore:
         pos = np.searchsorted(keys, key)
         pos_c = np.minimum(pos, len(keys) - 1)
         return np.where((key >= 0) & (keys[pos_c] == key), pos_c, -1)
+
+    def drop_positions(self, length: int) -> list[np.ndarray]:
+        """Per position j, where each row of level ``length`` without its item j sits in level
+        ``length - 1``: ``find(np.delete(rows, j, axis=1))``, one ``searchsorted`` per j.
+
+        A row's prefix is already in its key (key // n_items); a row without item j < L-1 is
+        the prefix without item j (found for the level below) followed by the last item.
+        """
+        if length in self._drops:
+            return self._drops[length]
+        rows, key = self.rows[length], self.keys[length]
+        prefix = key // self.n_items
+        if length == 2:
+            drops = [self.find(rows[:, 1:]), prefix]
+        else:
+            keys_below = self.keys[length - 1]
+            drops = []
+            for below in self.drop_positions(length - 1):
+                want = below[prefix] * self.n_items + rows[:, -1]
+                pos = np.minimum(np.searchsorted(keys_below, want), len(keys_below) - 1)
+                drops.append(np.where(keys_below[pos] == want, pos, -1))
+            drops.append(prefix)
+        self._drops[length] = drops
+        return drops
 
     def count(self, rows: np.ndarray) -> np.ndarray:
         length = rows.shape[1]
@@ -90,7 +120,7 @@ def candidate_rules(store: ItemsetStore, n_baskets: int, max_consequent: int | N
         best[length] = {}
         max_c = length - 1 if max_consequent is None else min(max_consequent, length - 1)
         # lookups of all rows with one position removed, shared by every mask
-        drop_pos = [store.find(np.delete(rows, j, axis=1)) for j in range(length)]
+        drop_pos = store.drop_positions(length)
         cnt_below = store.counts[length - 1]
         for m in range(1, max_c + 1):
             for cpos in combinations(range(length), m):

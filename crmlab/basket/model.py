@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import inspect
 import math
@@ -17,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import sparse
 from sklearn.base import BaseEstimator
 
@@ -57,38 +60,73 @@ def _as_objects(values: list) -> np.ndarray:
     return np.fromiter(values, dtype=object, count=len(values))
 
 
-def _label_tuples(groups: list[np.ndarray], values: list) -> np.ndarray:
-    """Rows of item ids (one array per group of rules) as tuples of ``values``, concatenated."""
+def _label_tuples(groups: list[np.ndarray], values: list, ids: np.ndarray) -> np.ndarray:
+    """Rows of item ids (one array per group of rules) as tuples of ``values``, concatenated,
+    then taken at ``ids``."""
+    objects = _as_objects(values)
+    singles = None
     out: list = []
     for grp in groups:
-        # zip over per-position lists builds the tuples in C
-        out.extend(zip(*[[values[i] for i in grp[:, j].tolist()] for j in range(grp.shape[1])]))
-    return _as_objects(out)
+        if grp.shape[1] == 1:  # one tuple per item, shared by its rules
+            if singles is None:
+                singles = _as_objects([(v,) for v in values])
+            out.extend(singles[grp[:, 0]].tolist())
+        else:  # zip over per-position lists builds the tuples in C
+            out.extend(zip(*[objects[grp[:, j]].tolist() for j in range(grp.shape[1])]))
+    return _as_objects(out)[ids]
 
 
-def _rule_text(ant_rows: list[np.ndarray], con_rows: list[np.ndarray], shown: list) -> np.ndarray:
-    """``{a, b} => {c}`` per rule (groups of antecedent and consequent rows side by side)."""
-    out: list = []
-    for ant, con in zip(ant_rows, con_rows):
-        fmt = "{{" + ", ".join(["{}"] * ant.shape[1]) + "}} => {{" + ", ".join(["{}"] * con.shape[1]) + "}}"
-        cols = [[shown[i] for i in grp[:, j].tolist()] for grp in (ant, con) for j in range(grp.shape[1])]
-        out.extend(map(fmt.format, *cols))
-    return _as_objects(out)
-
-
-def _incidence(groups: list[np.ndarray], n_items: int) -> sparse.csr_matrix:
-    """Rule x item 0/1 matrix of the item-id rows in ``groups`` (one row per rule)."""
-    indptr = [np.zeros(1, dtype=np.int64)]
-    indices = []
-    offset = 0
+def _padded(groups: list[np.ndarray]) -> np.ndarray:
+    """Groups of item-id rows, concatenated, as one array as wide as the widest (-1 past
+    a row's last item)."""
+    out = np.full((sum(len(g) for g in groups), max(g.shape[1] for g in groups)), -1, dtype=np.int64)
+    start = 0
     for g in groups:
-        k = g.shape[1]
-        indptr.append(offset + k * np.arange(1, len(g) + 1, dtype=np.int64))
-        indices.append(g.ravel())
-        offset += k * len(g)
-    return sparse.csr_matrix(
-        (np.ones(offset, dtype=np.int8), np.concatenate(indices), np.concatenate(indptr)),
-        shape=(sum(len(g) for g in groups), n_items))
+        out[start:start + len(g), :g.shape[1]] = g
+        start += len(g)
+    return out
+
+
+@functools.cache
+def _str_dtype() -> Any:
+    """The dtype pandas gives a column of Python strings (pyarrow-backed ``str`` in pandas 3)."""
+    return pd.Series(["x"]).dtype
+
+
+def _rule_text(ant: np.ndarray, con: np.ndarray, shown: list) -> Any:
+    """``{a, b} => {c}`` per rule from padded item-id rows (see :func:`_padded`): joined by
+    Arrow when pandas stores strings in Arrow (the column pandas would build from the same
+    Python strings), else with ``str.format``."""
+    dtype = _str_dtype()
+    if getattr(dtype, "storage", None) == "pyarrow":
+        items = pa.array(shown, type=pa.large_string())
+        lit = {t: pa.scalar(t, type=pa.large_string()) for t in ("{", ", ", "} => {", "}", "")}
+        sides = []
+        for ids_by_pos in (ant, con):
+            # one column per position, null past a rule's last item: skipped with its separator
+            cols = [items.take(pa.array(col, mask=col < 0)) for col in ids_by_pos.T]
+            sides.append(pc.binary_join_element_wise(*cols, lit[", "], null_handling="skip"))
+        text = pc.binary_join_element_wise(lit["{"], sides[0], lit["} => {"], sides[1], lit["}"], lit[""])
+        return pd.array(text, dtype=dtype)
+    objects = _as_objects(shown)
+    out = np.empty(len(ant), dtype=object)
+    widths = (ant >= 0).sum(axis=1) * (con.shape[1] + 1) + (con >= 0).sum(axis=1)
+    for w in np.unique(widths).tolist():
+        rows = np.flatnonzero(widths == w)
+        na, nc = divmod(w, con.shape[1] + 1)
+        fmt = "{{" + ", ".join(["{}"] * na) + "}} => {{" + ", ".join(["{}"] * nc) + "}}"
+        cols = [objects[side[rows, j]].tolist() for side, k in ((ant, na), (con, nc)) for j in range(k)]
+        out[rows] = list(map(fmt.format, *cols))
+    return out
+
+
+def _incidence(padded: np.ndarray, n_items: int) -> sparse.csr_matrix:
+    """Rule x item 0/1 matrix of padded item-id rows (one row per rule)."""
+    present = padded >= 0
+    indptr = np.zeros(len(padded) + 1, dtype=np.int64)
+    np.cumsum(present.sum(axis=1), out=indptr[1:])
+    return sparse.csr_matrix((np.ones(int(indptr[-1]), dtype=np.int8), padded[present], indptr),
+                             shape=(len(padded), n_items))
 
 
 def check_fitted(model: Any) -> None:
@@ -432,16 +470,17 @@ class BasketModel(Result, BaseEstimator):
         ids = ids[order]
         labels = self.frequent_items_.to_list()
         shown = [str(self.item_names_.get(x, x)) if self.item_names_ else str(x) for x in labels]
+        ant, con = _padded(ant_rows)[ids], _padded(con_rows)[ids]
         frame = pd.DataFrame({
-            "antecedents": _label_tuples(ant_rows, labels)[ids],
-            "consequents": _label_tuples(con_rows, labels)[ids],
-            "rule": _rule_text(ant_rows, con_rows, shown)[ids],
-            "antecedent_len": np.concatenate([np.full(len(g), g.shape[1], dtype=np.int64) for g in ant_rows])[ids],
-            "consequent_len": np.concatenate([np.full(len(g), g.shape[1], dtype=np.int64) for g in con_rows])[ids],
+            "antecedents": _label_tuples(ant_rows, labels, ids),
+            "consequents": _label_tuples(con_rows, labels, ids),
+            "rule": _rule_text(ant, con, shown),
+            "antecedent_len": (ant >= 0).sum(axis=1).astype(np.int64),
+            "consequent_len": (con >= 0).sum(axis=1).astype(np.int64),
             **{name: values[ids] for name, values in measures.items()},
         })
-        self.antecedent_items_ = _incidence(ant_rows, n_items)[ids]
-        self.consequent_items_ = _incidence(con_rows, n_items)[ids]
+        self.antecedent_items_ = _incidence(ant, n_items)
+        self.consequent_items_ = _incidence(con, n_items)
         return frame
 
     # -- results ---------------------------------------------------------------------

@@ -41,10 +41,11 @@ def _periods(ts: Any, unit: str) -> np.ndarray:
     values = np.asarray(ts, dtype="datetime64[ns]") if not isinstance(ts, np.ndarray) else ts
     if unit == "M":
         return values.astype("datetime64[M]").astype(np.int64)
-    days = values.astype("datetime64[D]").astype(np.int64)
+    days = values.astype("datetime64[D]").view(np.int64)
     if unit == "W":
         # 1970-01-01 is a Thursday; the Monday before it is day -3.
-        return np.floor_divide(days + 3, 7)
+        days += 3
+        return np.floor_divide(days, 7, out=days)
     return days
 
 
@@ -65,37 +66,43 @@ def _timestamps(transactions: pd.DataFrame, date_col: str) -> np.ndarray:
     return col.to_numpy(dtype="datetime64[ns]")
 
 
-def _sorted_groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct keys in order and each line's group number among them.
-
-    One (vectorised) sort instead of hash tables: hashing millions of keys slows down per
-    line as the table outgrows the CPU caches, which made the summary superlinear.
-    """
-    order = np.argsort(key)
-    sk = key[order]
-    new = np.empty(len(sk), dtype=bool)
-    new[:1] = True
-    np.not_equal(sk[1:], sk[:-1], out=new[1:])
-    labels = np.empty(len(key), dtype=np.int64)
-    labels[order] = np.cumsum(new) - 1
-    return sk[new], labels
-
-
 def _summarise(codes: np.ndarray, period: np.ndarray, amount: np.ndarray | None,
                end_period: int) -> dict[str, np.ndarray]:
-    """Vectorised core: unique (customer, period) pairs, then per-customer statistics."""
+    """Vectorised core: unique (customer, period) pairs, then per-customer statistics.
+
+    One sort of the (customer, period) keys; spend is summed over each key's run of sorted
+    lines. Few full-length temporaries, computed in place where possible: on millions of
+    lines, fresh memory (page faults) cost more than the arithmetic.
+    """
     pmin = int(period.min()) if len(period) else 0
     span = int(end_period - pmin + 1)
-    key = codes.astype(np.int64) * span + (period - pmin)
-    ukey, labels = _sorted_groups(key)
+    key = codes.astype(np.int64, copy=True)
+    key *= span
+    key += period
+    key -= pmin
+    order = np.argsort(key)
+    sk = key[order]
+    del key
+    first = np.empty(len(sk), dtype=bool)
+    first[:1] = True
+    np.not_equal(sk[1:], sk[:-1], out=first[1:])
+    runs = np.flatnonzero(first)
+    del first
+    ukey = sk[runs]
+    del sk
     sums = None
-    if amount is not None:  # pandas' compensated group sum over the lines in their order, as before
-        groups = pd.Categorical.from_codes(labels, categories=pd.RangeIndex(len(ukey)), validate=False)
-        sums = pd.Series(amount, copy=False).groupby(groups, observed=False, sort=True).sum().to_numpy(dtype=float)
-    cust = ukey // span
-    per = ukey % span + pmin
-    start = np.flatnonzero(np.r_[True, cust[1:] != cust[:-1]])
-    stop = np.r_[start[1:], len(ukey)] - 1
+    if amount is not None:
+        sums = np.add.reduceat(amount[order], runs) if len(runs) else np.zeros(0)
+    del order
+    cust, per = np.divmod(ukey, span)
+    per += pmin
+    new_cust = np.empty(len(cust), dtype=bool)
+    new_cust[:1] = True
+    np.not_equal(cust[1:], cust[:-1], out=new_cust[1:])
+    start = np.flatnonzero(new_cust)
+    stop = np.empty_like(start)
+    stop[:-1] = start[1:] - 1
+    stop[-1:] = len(ukey) - 1
     out = {
         "code": cust[start],
         "frequency": (stop - start).astype(float),
@@ -119,11 +126,13 @@ def _end_timestamp(ts: np.ndarray, keep: np.ndarray, observation_end: Any, custo
     if not keep.any():
         raise DataError("no transactions with a customer id", column=customer_col,
                         fix="check the customer id column or drop anonymous rows with data.clean")
-    return ts[keep].max()
+    return ts.max() if keep.all() else ts[keep].max()
 
 
-def _amounts(transactions: pd.DataFrame, amount_col: str, keep: np.ndarray) -> np.ndarray:
-    amount = pd.to_numeric(transactions[amount_col], errors="coerce").to_numpy(dtype=float)[keep]
+def _amounts(transactions: pd.DataFrame, amount_col: str, keep: np.ndarray | None) -> np.ndarray:
+    amount = pd.to_numeric(transactions[amount_col], errors="coerce").to_numpy(dtype=float)
+    if keep is not None:
+        amount = amount[keep]
     if np.isnan(amount).any():
         raise DataError("missing or non-numeric amount", column=amount_col,
                         fix="fill or drop rows without an amount")
@@ -204,7 +213,8 @@ def summary(
     transactions, observation_end = _report_date(transactions, as_of, observation_end, date_col)
     ts = _timestamps(transactions, date_col)
     ids = transactions[customer_col]
-    keep = ids.notna().to_numpy().copy()
+    keep = ids.notna().to_numpy()
+    keep = np.ones(len(keep), dtype=bool) if keep.all() else keep.copy()
     end_ts = _end_timestamp(ts, keep, observation_end, customer_col)
     period = _periods(ts, unit)
     end_period = int(_periods(np.array([end_ts]), unit)[0])
@@ -212,9 +222,10 @@ def summary(
     if not keep.any():
         raise DataError("no transactions on or before the observation end", column=date_col,
                         value=str(pd.Timestamp(end_ts).date()), fix="choose a later observation_end")
-    codes, uniques = pd.factorize(ids[keep] if not keep.all() else ids, sort=False)
-    amount = None if amount_col is None else _amounts(transactions, amount_col, keep)
-    out = _summarise(codes, period[keep], amount, end_period)
+    every = bool(keep.all())  # no copies of full-length columns when every line counts
+    codes, uniques = pd.factorize(ids if every else ids[keep], sort=False)
+    amount = None if amount_col is None else _amounts(transactions, amount_col, None if every else keep)
+    out = _summarise(codes, period if every else period[keep], amount, end_period)
     index = pd.Index(uniques.take(out["code"]) if hasattr(uniques, "take") else np.asarray(uniques)[out["code"]],
                      name=customer_col)
     cols = {k: out[k] for k in ("frequency", "recency", "T")}
@@ -386,10 +397,22 @@ def calibration_cutoff(
     return out
 
 
+def _column_codes(c: np.ndarray) -> tuple[np.ndarray, int]:
+    """One-to-one integer codes of a column's values and their range: the values themselves
+    when they are whole numbers from 0 to 2**31 (counts and periods, no hashing), else
+    ``pd.factorize`` codes."""
+    if len(c) and 0 <= c.min() and c.max() < 2**31 and np.array_equal(c, np.trunc(c)):
+        return c.astype(np.int64), int(c.max()) + 1
+    codes, uniq = pd.factorize(c, sort=False)
+    return codes.astype(np.int64), max(1, len(uniq))
+
+
 def aggregate(*columns: Any) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """Distinct rows of the given columns, their counts and each input row's distinct row.
 
-    Hash-based (one ``pd.factorize`` per column and one on the combined code), so a
+    Each column becomes integer codes (whole numbers such as counts and periods as they
+    are, other values through ``pd.factorize``), the codes are packed into one integer key
+    and one ``pd.factorize`` numbers the distinct keys in order of first appearance, so a
     million rows take tens of milliseconds.
 
     Parameters
@@ -405,12 +428,18 @@ def aggregate(*columns: Any) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """
     cols = [np.asarray(c, dtype=float) for c in columns]
     n = len(cols[0])
-    combined = np.zeros(n, dtype=np.int64)
+    combined, size = np.zeros(n, dtype=np.int64), 1
     for c in cols:
-        codes, uniq = pd.factorize(c, sort=False)
-        combined = combined * len(uniq) + codes
-        combined, _ = pd.factorize(combined, sort=False)
-        combined = combined.astype(np.int64)
+        codes, radix = _column_codes(c)
+        if size * radix >= 2**62:  # the packed key would overflow: renumber what is packed so far
+            combined, uniq = pd.factorize(combined, sort=False)
+            combined, size = combined.astype(np.int64), len(uniq)
+        combined = combined * radix + codes
+        size *= radix
+    # distinct packed keys in order of first appearance: the same rows and numbering as
+    # renumbering after every column (the packing is one-to-one)
+    combined, _ = pd.factorize(combined, sort=False)
+    combined = combined.astype(np.int64)
     inverse = combined
     weights = np.bincount(inverse).astype(float)
     first = np.full(len(weights), -1, dtype=np.int64)
