@@ -1,0 +1,111 @@
+"""The notebooks on a Spark source: every crmlab call they make on the order table, Spark against
+pandas on the Online Retail sample, then the rendered notebooks' published numbers against the
+pandas render (small data: a few seconds of Spark work each)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from spark_session import SPARK, spark
+
+from crmlab import customers, data
+
+from conftest import FIXTURES
+
+pytestmark = [SPARK, pytest.mark.spark]
+SAMPLE = FIXTURES / "online_retail_sample.yml"
+AS_OF = "2011-10-01"
+
+
+@pytest.fixture(scope="module")
+def both():
+    """The cleaned sample before AS_OF, as pandas and as Spark (cached) DataFrames."""
+    from crmlab.spark.data import load_source
+
+    spark()
+    tx = data.clean(data.load_source(SAMPLE, as_of=AS_OF)).data
+    sdf = data.clean(load_source(SAMPLE, as_of=AS_OF)).data.cache()
+    return tx, sdf
+
+
+def test_row_count_and_total_read_both_engines(both):
+    tx, sdf = both
+    assert data.n_rows(sdf) == data.n_rows(tx) > 1000
+    assert data.total(sdf, "amount") == pytest.approx(data.total(tx, "amount"), rel=1e-12)
+
+
+def test_concentration_equals_pandas(both):
+    tx, sdf = both
+    ref, got = customers.concentration(tx), customers.concentration(sdf)
+    assert got.to_dict() == pytest.approx(ref.to_dict(), rel=1e-12)
+    assert len(got.lorenz) == len(ref.lorenz) == tx["customer_id"].nunique() + 1
+
+
+def test_timing_equals_pandas(both):
+    tx, sdf = both
+    ref, got = customers.timing(tx), customers.timing(sdf)
+    pd.testing.assert_frame_equal(got.heatmap, ref.heatmap, check_dtype=False)
+    assert got.to_dict() == ref.to_dict()
+    want = ref.preferred
+    have = got.preferred.set_axis(got.preferred.index.astype(str)).reindex(want.index.astype(str))
+    assert len(have) == len(want)
+    for col in ("preferred_weekday", "preferred_hour", "orders"):
+        assert (have[col].astype(str).to_numpy() == want[col].astype(str).to_numpy()).all(), col
+    np.testing.assert_allclose(have["weekday_share"].to_numpy(float), want["weekday_share"].to_numpy(float))
+    assert customers.has_time_of_day(sdf) is customers.has_time_of_day(tx) is True
+
+
+def test_favourites_and_country_mix_equal_pandas(both):
+    tx, sdf = both
+    keys = ["customer_id", "rank"]
+    ref = customers.favourite_products(tx, k=2).astype({"customer_id": str}).set_index(keys)
+    got = customers.favourite_products(sdf, k=2).astype({"customer_id": str}).set_index(keys).reindex(ref.index)
+    assert (got["product_id"].astype(str) == ref["product_id"].astype(str)).all()
+    np.testing.assert_array_equal(got["orders"].to_numpy(int), ref["orders"].to_numpy(int))
+    np.testing.assert_allclose(got["quantity"].to_numpy(float), ref["quantity"].to_numpy(float))
+    ref_c, got_c = customers.country_mix(tx, top=5), customers.country_mix(sdf, top=5)
+    assert list(got_c.index) == list(ref_c.index)
+    pd.testing.assert_frame_equal(got_c, ref_c, check_dtype=False, check_index_type=False)
+
+
+@pytest.fixture(scope="module")
+def spark_source_file(tmp_path_factory):
+    """The sample as a Parquet file and a source file with ``engine: spark`` beside it."""
+    folder = tmp_path_factory.mktemp("spark_source")
+    doc = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
+    raw = data.read_table(SAMPLE.parent / doc["path"])
+    raw.to_parquet(folder / "orders.parquet", index=False)
+    doc.update(path="orders.parquet", engine="spark")
+    (folder / "lake.yml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return folder / "lake.yml"
+
+
+def _rendered_metrics(notebook: str, source, root, engine: str, **params) -> dict:
+    from crmlab import report
+
+    result = report.render(notebook, {"source": str(source), "as_of": AS_OF, **params}, output_root=root,
+                           update_index=False)
+    assert result.status == "ok", result.error
+    assert result.data.get("engine", "pandas") == engine
+    return result.metrics
+
+
+def _assert_same_numbers(got: dict, want: dict, skip: tuple[str, ...] = ()) -> None:
+    assert set(got) == set(want)
+    for key, value in want.items():
+        if key in skip:
+            continue
+        if isinstance(value, float):
+            assert got[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
+        else:
+            assert got[key] == value, key
+
+
+def test_customer_analysis_renders_on_a_spark_source(spark_source_file, tmp_path):
+    spark()  # the kernel builds its own local session; this one is the test run's
+    want = _rendered_metrics("01-customer-analysis", SAMPLE, tmp_path / "pandas", "pandas")
+    got = _rendered_metrics("01-customer-analysis", spark_source_file, tmp_path / "spark", "spark")
+    _assert_same_numbers(got, want)
+    assert got["rows"] > 10_000 and got["customers"] > 200
