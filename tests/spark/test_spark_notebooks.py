@@ -109,3 +109,14 @@ def test_customer_analysis_renders_on_a_spark_source(spark_source_file, tmp_path
     got = _rendered_metrics("01-customer-analysis", spark_source_file, tmp_path / "spark", "spark")
     _assert_same_numbers(got, want)
     assert got["rows"] > 10_000 and got["customers"] > 200
+
+
+@pytest.mark.parametrize("notebook", ["02-market-basket", "03-retention-ltv", "00-strategy-report"])
+def test_a_notebook_not_on_spark_is_refused_before_its_kernel_starts(spark_source_file, tmp_path, notebook):
+    from crmlab import report
+    from crmlab.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=f"notebook {notebook} does not run on a Spark source") as err:
+        report.render(notebook, {"source": str(spark_source_file)}, output_root=tmp_path, update_index=False)
+    assert "\n" not in str(err.value) and "engine: pandas" in str(err.value)
+    assert not any(tmp_path.iterdir())  # no report, not even a failed one
