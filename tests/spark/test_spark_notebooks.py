@@ -10,7 +10,7 @@ import pytest
 import yaml
 from spark_session import SPARK, spark
 
-from crmlab import customers, data
+from crmlab import customers, data, retention
 
 from conftest import FIXTURES
 
@@ -68,6 +68,30 @@ def test_favourites_and_country_mix_equal_pandas(both):
     ref_c, got_c = customers.country_mix(tx, top=5), customers.country_mix(sdf, top=5)
     assert list(got_c.index) == list(ref_c.index)
     pd.testing.assert_frame_equal(got_c, ref_c, check_dtype=False, check_index_type=False)
+
+
+@pytest.mark.parametrize("period,mode", [("M", "exact"), ("Q", "cumulative")])
+def test_cohort_matrix_equals_pandas(both, period, mode):
+    tx, sdf = both
+    ref = retention.cohort_matrix(tx, period=period, mode=mode)
+    got = retention.cohort_matrix(sdf, period=period, mode=mode)
+    pd.testing.assert_frame_equal(got.counts, ref.counts)
+    pd.testing.assert_frame_equal(got.last_cells, ref.last_cells)
+    pd.testing.assert_series_equal(got.average_rates(), ref.average_rates())
+
+
+def test_churn_table_and_best_customer_retention_equal_pandas(both):
+    tx, sdf = both
+    for kw in ({}, {"from_date": "2011-06-01"}):
+        ref = retention.churn_table(tx, as_of=AS_OF, churn_days=90, **kw)
+        got = retention.churn_table(sdf, as_of=AS_OF, churn_days=90, **kw)
+        assert len(got) == len(ref) > 100 and got.attrs == ref.attrs
+        got = got.set_axis(got.index.astype(str)).reindex(ref.index.astype(str))
+        pd.testing.assert_frame_equal(got, ref.set_axis(ref.index.astype(str)), check_dtype=False,
+                                      check_index_type=False, rtol=1e-12)
+    ref = retention.best_customer_retention(tx, period="Q").table
+    got = retention.best_customer_retention(sdf, period="Q").table
+    pd.testing.assert_frame_equal(got, ref)
 
 
 @pytest.fixture(scope="module")
