@@ -23,6 +23,8 @@ NOT_ON_SPARK = {
     "03-retention-ltv": "ltv.calibration_holdout, ltv.backtest, ltv.churn_risk_model and fitting the "
                         "purchase models on the per-customer summary",
     "00-strategy-report": "strategy.build_strategy",
+    "04-campaign-measurement": "campaign.segment_effects, the head-to-head and next-test plans and the uplift "
+                               "targeting",
 }
 
 

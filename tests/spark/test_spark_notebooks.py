@@ -135,7 +135,8 @@ def test_customer_analysis_renders_on_a_spark_source(spark_source_file, tmp_path
     assert got["rows"] > 10_000 and got["customers"] > 200
 
 
-@pytest.mark.parametrize("notebook", ["02-market-basket", "03-retention-ltv", "00-strategy-report"])
+@pytest.mark.parametrize("notebook", ["02-market-basket", "03-retention-ltv", "00-strategy-report",
+                                      "04-campaign-measurement"])
 def test_a_notebook_not_on_spark_is_refused_before_its_kernel_starts(spark_source_file, tmp_path, notebook):
     from crmlab import report
     from crmlab.errors import ParameterError
