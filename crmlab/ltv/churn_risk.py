@@ -38,6 +38,7 @@ from crmlab.ltv.pareto_nbd import ParetoNBD
 from crmlab.ltv.summaries import summary
 from crmlab.plots import get_ax
 from crmlab.results import Result
+from crmlab.spark.session import is_spark_frame
 
 __all__ = ["churn_features", "buy_again_labels", "churn_risk_model", "ChurnRiskResult", "calibration_table",
            "FEATURES"]
@@ -80,6 +81,11 @@ def churn_features(tx: pd.DataFrame, cutoff: Any, *, period_days: int = 90, cust
         Columns :data:`FEATURES`, indexed by customer.
     """
     c = pd.Timestamp(cutoff)
+    if is_spark_frame(tx):  # the per-customer sums by Spark, the features from them as here
+        from crmlab.spark.holdout import churn_feature_sums
+
+        return _features_from_sums(churn_feature_sums(tx, c, period_days, customer_col, date_col, amount_col,
+                                                      order_col, product_col, channel_col), c)
     before = tx.loc[tx[date_col] < c]
     if before.empty:
         raise DataError("no orders before the cut-off", value=str(c.date()), fix="choose a later cut-off")
@@ -93,6 +99,15 @@ def churn_features(tx: pd.DataFrame, cutoff: Any, *, period_days: int = 90, cust
                       "orders_prev_period": g["prev"].sum().astype(float),
                       "spend_last": o["a"].where(o["last"], 0.0).groupby(o["c"]).sum(),
                       "spend_prev": o["a"].where(o["prev"], 0.0).groupby(o["c"]).sum()})
+    for name, col in (("products", product_col), ("channels", channel_col)):
+        f[name] = (before.groupby(customer_col, observed=True)[col].nunique().astype(float)
+                   if col in before.columns else np.nan)
+    f.index.name = customer_col
+    return _features_from_sums(f, c)
+
+
+def _features_from_sums(f: pd.DataFrame, c: pd.Timestamp) -> pd.DataFrame:
+    """:data:`FEATURES` from the per-customer first and last order day, orders, spend and breadth."""
     f["recency_days"] = (c - f["lastd"]).dt.days.astype(float)
     f["tenure_days"] = (c - f["first"]).dt.days.astype(float)
     f["monetary"] = f["total_spend"] / f["frequency"]
@@ -101,10 +116,6 @@ def churn_features(tx: pd.DataFrame, cutoff: Any, *, period_days: int = 90, cust
     f["overdue_ratio"] = f["recency_days"] / f["mean_gap_days"].clip(lower=1)
     f["spend_trend"] = (f["spend_last"] - f["spend_prev"]) / (f["spend_last"] + f["spend_prev"]).where(
         lambda s: s > 0)
-    for name, col in (("products", product_col), ("channels", channel_col)):
-        f[name] = (before.groupby(customer_col, observed=True)[col].nunique().astype(float)
-                   if col in before.columns else np.nan)
-    f.index.name = customer_col
     return f[list(FEATURES)]
 
 
@@ -131,6 +142,11 @@ def buy_again_labels(tx: pd.DataFrame, customers: pd.Index, start: Any, window_d
         0/1 per customer, named ``buys``.
     """
     s = pd.Timestamp(start)
+    if is_spark_frame(tx):  # the buyers of the window found by Spark
+        from crmlab.spark.holdout import window_buyers
+
+        buyers = window_buyers(tx, s, int(window_days), customer_col, date_col)
+        return pd.Series(customers.isin(buyers).astype(int), index=customers, name="buys")
     inside = (tx[date_col] >= s) & (tx[date_col] < s + pd.Timedelta(days=int(window_days)))
     buyers = pd.Index(tx.loc[inside, customer_col].unique())
     return pd.Series(customers.isin(buyers).astype(int), index=customers, name="buys")

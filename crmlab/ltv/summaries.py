@@ -291,6 +291,11 @@ def calibration_holdout(
         Indexed by customer id: the ``_cal`` summary columns, ``frequency_holdout``,
         ``monetary_value_holdout`` and ``duration_holdout``.
     """
+    if is_spark_frame(transactions):  # one row per calibration customer aggregated by Spark
+        from crmlab.spark.holdout import calibration_holdout as spark_holdout
+
+        return spark_holdout(transactions, calibration_end, observation_end=observation_end, unit=unit,
+                             customer_col=customer_col, date_col=date_col, amount_col=amount_col)
     unit = _check_unit(unit)
     require_columns(transactions, {"customer": customer_col, "date": date_col, "amount": amount_col})
     ts = _timestamps(transactions, date_col)
@@ -368,6 +373,11 @@ def calibration_cutoff(
     ParameterError
         For a share outside (0, 1), or a cut-off (given or derived) outside the data.
     """
+    if is_spark_frame(transactions):  # the first and last order from Spark, then this rule
+        from crmlab.spark.holdout import calibration_cutoff as spark_cutoff
+
+        return spark_cutoff(transactions, cutoff, share=share, holdout_days=holdout_days, as_of=as_of,
+                            date_col=date_col)
     tx, as_of_ts = dates.cutoff(transactions, as_of, date_col)
     first = tx[date_col].min().normalize()
     end = dates.observation_end(as_of_ts)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from spark_session import SPARK, spark
 
-from crmlab import customers, data, retention
+from crmlab import customers, data, dates, ltv, retention
 
 from conftest import FIXTURES
 
@@ -92,6 +92,36 @@ def test_churn_table_and_best_customer_retention_equal_pandas(both):
     ref = retention.best_customer_retention(tx, period="Q").table
     got = retention.best_customer_retention(sdf, period="Q").table
     pd.testing.assert_frame_equal(got, ref)
+
+
+def test_report_date_calibration_cutoff_and_holdout_equal_pandas(both):
+    tx, sdf = both
+    for as_of in ("2011-09-01", None):
+        ref_tx, ref_ts = dates.cutoff(tx, as_of)
+        got_tx, got_ts = dates.cutoff(sdf, as_of)
+        assert got_ts == ref_ts and got_tx.count() == len(ref_tx)
+    for kw in ({"share": 0.7}, {"holdout_days": 60}, {"cutoff": "2011-06-15"}):
+        assert ltv.calibration_cutoff(sdf, as_of="2011-09-01", **kw) == ltv.calibration_cutoff(tx, as_of="2011-09-01",
+                                                                                                 **kw)
+    cut = ltv.calibration_cutoff(tx)
+    for unit in ("D", "W"):
+        ref = ltv.calibration_holdout(tx, cut, unit=unit)
+        got = ltv.calibration_holdout(sdf, cut, unit=unit)
+        assert got.attrs == ref.attrs and len(got) == len(ref) > 100
+        pd.testing.assert_frame_equal(got.reindex(ref.index), ref, check_index_type=False, rtol=1e-12)
+
+
+def test_churn_features_and_labels_equal_pandas(both):
+    tx, sdf = both
+    for cut, days in (("2011-09-01", 90), ("2011-06-15", 30)):
+        ref = ltv.churn_features(tx, cut, period_days=days)
+        got = ltv.churn_features(sdf, cut, period_days=days)
+        assert len(got) == len(ref) > 100 and got["products"].notna().all()
+        pd.testing.assert_frame_equal(got.reindex(ref.index), ref, check_index_type=False, rtol=1e-12)
+        ref_y = ltv.buy_again_labels(tx, ref.index, cut, days)
+        got_y = ltv.buy_again_labels(sdf, ref.index, cut, days)
+        pd.testing.assert_series_equal(got_y, ref_y)
+        assert 0 < ref_y.sum() < len(ref_y)
 
 
 @pytest.fixture(scope="module")
