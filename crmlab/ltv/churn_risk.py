@@ -31,6 +31,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from crmlab import dates
+from crmlab.data.frames import first_last, to_pandas
 from crmlab.errors import ConvergenceWarning, DataError
 from crmlab.ltv.bgnbd import BGNBD
 from crmlab.ltv.mbgnbd import MBGNBD
@@ -217,8 +218,8 @@ def _degenerate(model: Any, p_alive: np.ndarray) -> str:
 def _btyd_scores(tx: pd.DataFrame, cut: pd.Timestamp, customers: pd.Index, window_days: int, cols: dict[str, str],
                  only: str | None = None):
     """P(alive) and P(active in the window) of each purchase model at ``cut``, and degeneracy notes."""
-    s = summary(tx, unit="W", as_of=cut, customer_col=cols["customer_col"], date_col=cols["date_col"],
-                amount_col=None).reindex(customers)
+    s = to_pandas(summary(tx, unit="W", as_of=cut, customer_col=cols["customer_col"], date_col=cols["date_col"],
+                          amount_col=None), index="customer_id").reindex(customers)  # Spark: one row per customer
     scores, notes, models = {}, {}, {}
     for mdl in (BGNBD(), ParetoNBD(), MBGNBD()):
         if only is not None and not only.startswith(mdl._label + " "):
@@ -375,7 +376,7 @@ def churn_risk_model(tx: pd.DataFrame, as_of: Any = None, window_days: int = 90,
     tx, as_of_ts = dates.cutoff(tx, as_of, date_col)
     window_days = int(window_days)
     hold = as_of_ts - pd.Timedelta(days=window_days)
-    if hold - pd.Timedelta(days=window_days) <= tx[date_col].min():
+    if hold - pd.Timedelta(days=window_days) <= first_last(tx, date_col)[0]:
         raise DataError("too little history for a holdout and an earlier training window",
                         expected=f"orders before {(hold - pd.Timedelta(days=window_days)).date()}",
                         fix="use a shorter window_days")

@@ -1,4 +1,4 @@
-"""Holdout checks and churn features on a Spark DataFrame: per-customer tables aggregated by Spark.
+"""Holdout checks, backtest windows and churn features on a Spark DataFrame: per-customer tables aggregated by Spark.
 
 The twins of :func:`crmlab.ltv.calibration_cutoff`, :func:`crmlab.ltv.calibration_holdout`,
 :func:`crmlab.ltv.churn_features` and :func:`crmlab.ltv.buy_again_labels`; the pandas
@@ -8,7 +8,9 @@ functions dispatch a Spark DataFrame here. What comes back to the driver:
 - :func:`calibration_holdout`: one row per calibration customer (the purchase models fit it);
 - :func:`churn_feature_sums`: one row per customer (the churn classifiers fit the features
   derived from it);
-- :func:`window_buyers`: the customers who ordered in a window (the classifiers' labels).
+- :func:`window_buyers`: the customers who ordered in a window (the classifiers' labels);
+- :func:`window_counts`: per customer the periods with an order in a window (the backtest's
+  actual purchases).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pandas as pd
 from crmlab import dates
 from crmlab.errors import DataError, ParameterError
 
-__all__ = ["calibration_cutoff", "calibration_holdout", "churn_feature_sums", "window_buyers"]
+__all__ = ["calibration_cutoff", "calibration_holdout", "churn_feature_sums", "window_buyers", "window_counts"]
 
 
 def _require(tx, columns) -> None:
@@ -200,3 +202,34 @@ def window_buyers(tx, start: pd.Timestamp, window_days: int, customer_col: str =
     inside = tx.where((ts >= F.lit(start.to_pydatetime())) & (ts < F.lit(end)) & F.col(customer_col).isNotNull())
     ids = inside.select(customer_col).distinct().toPandas()[customer_col]
     return pd.Index(ids.astype("string"))
+
+
+def window_counts(tx, start: pd.Timestamp, days: int, unit: str, customers: pd.Index,
+                  customer_col: str = "customer_id", date_col: str = "order_ts") -> np.ndarray:
+    """Per customer of ``customers``, the periods with an order in ``[start, start + days)`` (Spark).
+
+    The twin of the backtest's window counts: one count per buyer comes back.
+
+    Parameters
+    ----------
+    tx : pyspark.sql.DataFrame
+    start : pandas.Timestamp
+    days : int
+    unit : {"D", "W", "M"}
+    customers : pandas.Index
+    customer_col, date_col : str
+
+    Returns
+    -------
+    numpy.ndarray
+        Float counts aligned with ``customers`` (0 for the silent ones).
+    """
+    from pyspark.sql import functions as F
+
+    from crmlab.spark.ltv import _period
+
+    ts, end = F.col(date_col), (start + pd.Timedelta(days=int(days))).to_pydatetime()
+    inside = tx.where((ts >= F.lit(start.to_pydatetime())) & (ts < F.lit(end)) & F.col(customer_col).isNotNull())
+    pairs = inside.select(F.col(customer_col).alias("c"), _period(ts, unit).alias("p")).distinct()
+    counts = _customer_index(pairs.groupBy("c").agg(F.count(F.lit(1)).alias("n")).toPandas(), "c")["n"]
+    return counts.reindex(customers, fill_value=0).to_numpy(dtype=float)
