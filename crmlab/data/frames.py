@@ -82,10 +82,10 @@ def first_last(frame: Any, column: str) -> tuple[Any, Any]:
     Returns
     -------
     (value, value)
-        Timestamps for a datetime column; None for an empty frame.
+        Timestamps for a datetime column; None when the column has no value.
     """
     if not is_spark_frame(frame):
-        col = frame[column]
+        col = frame[column].dropna()
         return (col.min(), col.max()) if len(col) else (None, None)
     from pyspark.sql import functions as F
 

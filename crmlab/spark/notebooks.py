@@ -15,11 +15,10 @@ from crmlab.errors import ParameterError
 __all__ = ["ON_SPARK", "NOT_ON_SPARK", "check_notebook_engine"]
 
 #: Notebooks that run on a Spark source (each tested against its pandas render).
-ON_SPARK = ("01-customer-analysis", "03-retention-ltv")
+ON_SPARK = ("01-customer-analysis", "02-market-basket", "03-retention-ltv")
 
 #: Notebooks that do not yet, and the calls that take only a pandas DataFrame.
 NOT_ON_SPARK = {
-    "02-market-basket": "basket.recommend, basket.rules_by_segment and basket.support_for_rules",
     "00-strategy-report": "strategy.build_strategy",
     "04-campaign-measurement": "campaign.segment_effects, the head-to-head and next-test plans and the uplift "
                                "targeting",
@@ -46,5 +45,5 @@ def check_notebook_engine(notebook: str, src: Any) -> None:
     raise ParameterError(
         f"notebook {notebook} does not run on a Spark source yet: {NOT_ON_SPARK[notebook]} take pandas data",
         file=getattr(src, "file", None), column="engine", value="spark",
-        fix=f"render it from a pandas source (engine: pandas) of the same data; {' and '.join(ON_SPARK)} "
+        fix=f"render it from a pandas source (engine: pandas) of the same data; {', '.join(ON_SPARK)} "
             "run on Spark, and crmlab.spark offers the other jobs from Python")

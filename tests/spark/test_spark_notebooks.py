@@ -10,7 +10,7 @@ import pytest
 import yaml
 from spark_session import SPARK, spark
 
-from crmlab import customers, data, dates, ltv, retention
+from crmlab import basket, customers, data, dates, ltv, retention, segments
 
 from conftest import FIXTURES
 
@@ -124,6 +124,22 @@ def test_churn_features_and_labels_equal_pandas(both):
         assert 0 < ref_y.sum() < len(ref_y)
 
 
+def test_offers_and_segment_rules_equal_pandas(both):
+    tx, sdf = both
+    model = basket.BasketModel(min_support=0.02, min_confidence=0.5).fit(tx)
+    ref, got = basket.recommend(model, tx, k=2), basket.recommend(model, sdf, k=2)
+    assert got.n_customers == ref.n_customers and len(ref.table) > 50
+    pd.testing.assert_frame_equal(got.table, ref.table, check_dtype=False)
+    seg = segments.rfm(tx, as_of=AS_OF).table["segment"]
+    kw = dict(min_support=0.05, min_confidence=0.5, max_len=3, min_baskets=100)
+    ref_s, got_s = basket.rules_by_segment(tx, seg, **kw), basket.rules_by_segment(sdf, seg, **kw)
+    pd.testing.assert_frame_equal(got_s.summary, ref_s.summary, check_dtype=False)
+    assert len(ref_s.models) >= 1 and ref_s.skipped == got_s.skipped
+    ref_o, got_o = (basket.recommend_by_segment(r, frame, seg, k=2) for r, frame in ((ref_s, tx), (got_s, sdf)))
+    assert got_o.n_customers == ref_o.n_customers
+    pd.testing.assert_frame_equal(got_o.table, ref_o.table, check_dtype=False)
+
+
 @pytest.fixture(scope="module")
 def spark_source_file(tmp_path_factory):
     """The sample as a Parquet file and a source file with ``engine: spark`` beside it."""
@@ -167,6 +183,14 @@ def test_customer_analysis_renders_on_a_spark_source(spark_source_file, tmp_path
     assert got["rows"] > 10_000 and got["customers"] > 200
 
 
+@pytest.mark.slow  # two renders (about 2 minutes: FPGrowth runs once per segment)
+def test_market_basket_renders_on_a_spark_source(spark_source_file, tmp_path):
+    spark()
+    want = _rendered_metrics("02-market-basket", SAMPLE, tmp_path / "pandas", "pandas")
+    got = _rendered_metrics("02-market-basket", spark_source_file, tmp_path / "spark", "spark")
+    assert got == want and got["rules"] > 100 and got["customers_with_segment_offer"] > 0
+
+
 @pytest.mark.slow  # two renders (about 3 minutes: the backtest and the churn model run Spark jobs per cut-off)
 def test_retention_ltv_renders_on_a_spark_source(spark_source_file, tmp_path):
     spark()
@@ -176,7 +200,7 @@ def test_retention_ltv_renders_on_a_spark_source(spark_source_file, tmp_path):
     assert got["customers"] > 200 and got["chosen_model"]
 
 
-@pytest.mark.parametrize("notebook", ["02-market-basket", "00-strategy-report", "04-campaign-measurement"])
+@pytest.mark.parametrize("notebook", ["00-strategy-report", "04-campaign-measurement"])
 def test_a_notebook_not_on_spark_is_refused_before_its_kernel_starts(spark_source_file, tmp_path, notebook):
     from crmlab import report
     from crmlab.errors import ParameterError
