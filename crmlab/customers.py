@@ -249,6 +249,28 @@ class Timing(Result):
         return ax
 
 
+def active_count(tx: pd.DataFrame, since: Any) -> int:
+    """Customers with an order on or after ``since`` (pandas or Spark).
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame or pyspark.sql.DataFrame
+        Order lines with customer_id and order_ts.
+    since : date-like
+
+    Returns
+    -------
+    int
+    """
+    start = pd.Timestamp(since)
+    if is_spark_frame(tx):
+        from pyspark.sql import functions as F
+
+        recent = tx.where(F.col("order_ts") >= F.lit(start.to_pydatetime()))
+        return int(recent.agg(F.count_distinct("customer_id")).first()[0])
+    return int(tx.loc[tx["order_ts"] >= start, "customer_id"].nunique())
+
+
 def has_time_of_day(tx: pd.DataFrame) -> bool:
     """Whether the order timestamps carry a time of day (not only dates at midnight).
 

@@ -15,11 +15,10 @@ from crmlab.errors import ParameterError
 __all__ = ["ON_SPARK", "NOT_ON_SPARK", "check_notebook_engine"]
 
 #: Notebooks that run on a Spark source (each tested against its pandas render).
-ON_SPARK = ("01-customer-analysis", "02-market-basket", "03-retention-ltv")
+ON_SPARK = ("00-strategy-report", "01-customer-analysis", "02-market-basket", "03-retention-ltv")
 
 #: Notebooks that do not yet, and the calls that take only a pandas DataFrame.
 NOT_ON_SPARK = {
-    "00-strategy-report": "strategy.build_strategy",
     "04-campaign-measurement": "campaign.segment_effects, the head-to-head and next-test plans and the uplift "
                                "targeting",
 }

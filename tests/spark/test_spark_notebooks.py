@@ -183,6 +183,15 @@ def test_customer_analysis_renders_on_a_spark_source(spark_source_file, tmp_path
     assert got["rows"] > 10_000 and got["customers"] > 200
 
 
+@pytest.mark.slow  # two renders (about 2.5 minutes)
+def test_strategy_report_renders_on_a_spark_source(spark_source_file, tmp_path):
+    spark()
+    want = _rendered_metrics("00-strategy-report", SAMPLE, tmp_path / "pandas", "pandas")
+    got = _rendered_metrics("00-strategy-report", spark_source_file, tmp_path / "spark", "spark")
+    _assert_same_numbers(got, want)
+    assert got["customers"] > 200 and got["segments_planned"] > 0
+
+
 @pytest.mark.slow  # two renders (about 2 minutes: FPGrowth runs once per segment)
 def test_market_basket_renders_on_a_spark_source(spark_source_file, tmp_path):
     spark()
@@ -200,7 +209,7 @@ def test_retention_ltv_renders_on_a_spark_source(spark_source_file, tmp_path):
     assert got["customers"] > 200 and got["chosen_model"]
 
 
-@pytest.mark.parametrize("notebook", ["00-strategy-report", "04-campaign-measurement"])
+@pytest.mark.parametrize("notebook", ["04-campaign-measurement"])
 def test_a_notebook_not_on_spark_is_refused_before_its_kernel_starts(spark_source_file, tmp_path, notebook):
     from crmlab import report
     from crmlab.errors import ParameterError
