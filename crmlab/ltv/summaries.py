@@ -36,6 +36,13 @@ def _check_unit(unit: str) -> str:
     return u
 
 
+def _spark_twin(name: str):
+    """The function of :mod:`crmlab.spark.holdout` that takes a Spark DataFrame for ``name``."""
+    from crmlab.spark import holdout
+
+    return getattr(holdout, name)
+
+
 def _periods(ts: Any, unit: str) -> np.ndarray:
     """Integer period number of each timestamp (days, Monday-weeks or months since 1970)."""
     values = np.asarray(ts, dtype="datetime64[ns]") if not isinstance(ts, np.ndarray) else ts
@@ -292,10 +299,7 @@ def calibration_holdout(
         ``monetary_value_holdout`` and ``duration_holdout``.
     """
     if is_spark_frame(transactions):  # one row per calibration customer aggregated by Spark
-        from crmlab.spark.holdout import calibration_holdout as spark_holdout
-
-        return spark_holdout(transactions, calibration_end, observation_end=observation_end, unit=unit,
-                             customer_col=customer_col, date_col=date_col, amount_col=amount_col)
+        return _spark_twin("calibration_holdout")(**locals())
     unit = _check_unit(unit)
     require_columns(transactions, {"customer": customer_col, "date": date_col, "amount": amount_col})
     ts = _timestamps(transactions, date_col)
@@ -374,10 +378,7 @@ def calibration_cutoff(
         For a share outside (0, 1), or a cut-off (given or derived) outside the data.
     """
     if is_spark_frame(transactions):  # the first and last order from Spark, then this rule
-        from crmlab.spark.holdout import calibration_cutoff as spark_cutoff
-
-        return spark_cutoff(transactions, cutoff, share=share, holdout_days=holdout_days, as_of=as_of,
-                            date_col=date_col)
+        return _spark_twin("calibration_cutoff")(**locals())
     tx, as_of_ts = dates.cutoff(transactions, as_of, date_col)
     first = tx[date_col].min().normalize()
     end = dates.observation_end(as_of_ts)
