@@ -20,6 +20,13 @@ from crmlab.spark.session import is_spark_frame
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+def _on_spark(name: str):
+    """The twin of ``name`` in :mod:`crmlab.spark.customers` (Spark aggregates, pandas finishes)."""
+    from crmlab.spark import customers as spark_customers
+
+    return getattr(spark_customers, name)
+
+
 class KPIs(Result):
     """Headline customer KPIs.
 
@@ -185,6 +192,8 @@ def concentration(tx: pd.DataFrame, tops: tuple[float, ...] = (0.01, 0.10, 0.20)
         When ``tx`` lacks customer_id, order_id, order_ts or amount, or no line has a known
         customer.
     """
+    if is_spark_frame(tx):
+        return _on_spark("concentration")(tx, tops)
     t = known_customers(tx)
     values = t.groupby("customer_id", observed=True)["amount"].sum()
     return Concentration(values, tops)
@@ -240,6 +249,28 @@ class Timing(Result):
         return ax
 
 
+def active_count(tx: pd.DataFrame, since: Any) -> int:
+    """Customers with an order on or after ``since`` (pandas or Spark).
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame or pyspark.sql.DataFrame
+        Order lines with customer_id and order_ts.
+    since : date-like
+
+    Returns
+    -------
+    int
+    """
+    start = pd.Timestamp(since)
+    if is_spark_frame(tx):
+        from pyspark.sql import functions as F
+
+        recent = tx.where(F.col("order_ts") >= F.lit(start.to_pydatetime()))
+        return int(recent.agg(F.count_distinct("customer_id")).first()[0])
+    return int(tx.loc[tx["order_ts"] >= start, "customer_id"].nunique())
+
+
 def has_time_of_day(tx: pd.DataFrame) -> bool:
     """Whether the order timestamps carry a time of day (not only dates at midnight).
 
@@ -252,6 +283,8 @@ def has_time_of_day(tx: pd.DataFrame) -> bool:
     -------
     bool
     """
+    if is_spark_frame(tx):
+        return _on_spark("has_time_of_day")(tx)
     ts = tx["order_ts"]
     return bool((ts.dt.normalize() != ts).any())
 
@@ -278,6 +311,8 @@ def timing(tx: pd.DataFrame) -> Timing:
         When ``tx`` lacks customer_id, order_id, order_ts or amount, or no line has a known
         customer.
     """
+    if is_spark_frame(tx):
+        return _on_spark("timing")(tx)
     t = known_customers(tx)
     orders = t.drop_duplicates("order_id")[["customer_id", "order_id", "order_ts"]]
     wd = orders["order_ts"].dt.day_of_week.to_numpy()
@@ -335,6 +370,8 @@ def favourite_products(tx: pd.DataFrame, k: int = 3) -> pd.DataFrame:
         When ``tx`` lacks customer_id, order_id, order_ts or amount, or no line has a known
         customer.
     """
+    if is_spark_frame(tx):
+        return _on_spark("favourite_products")(tx, k)
     t = known_customers(tx)
     g = (
         t.groupby(["customer_id", "product_id"], observed=True)
@@ -368,6 +405,8 @@ def country_mix(tx: pd.DataFrame, top: int = 10) -> pd.DataFrame:
         When the transactions have no ``country`` column, lack customer_id, order_id,
         order_ts or amount, or no line has a known customer.
     """
+    if is_spark_frame(tx):
+        return _on_spark("country_mix")(tx, top)
     t = known_customers(tx)
     if "country" not in t.columns:
         raise DataError("transactions have no 'country' column", column="country",
@@ -375,6 +414,23 @@ def country_mix(tx: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     g = t.groupby("country", observed=True).agg(
         customers=("customer_id", "nunique"), orders=("order_id", "nunique"), revenue=("amount", "sum")
     ).sort_values("revenue", ascending=False)
+    return pool_countries(g, top)
+
+
+def pool_countries(g: pd.DataFrame, top: int) -> pd.DataFrame:
+    """Countries by revenue (largest first) with all but the ``top`` pooled as 'Other', and shares.
+
+    Parameters
+    ----------
+    g : pandas.DataFrame
+        Indexed by country: customers, orders, revenue, sorted by revenue descending.
+    top : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`country_mix` returns it.
+    """
     if len(g) > top:
         rest = g.iloc[top:].sum()
         g = pd.concat([g.iloc[:top], pd.DataFrame([rest], index=["Other"])])

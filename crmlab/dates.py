@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from crmlab.errors import DataError, ParameterError
+from crmlab.spark.session import is_spark_frame
 
 __all__ = ["parse_as_of", "cutoff", "observation_end", "default_as_of"]
 
@@ -93,6 +94,10 @@ def cutoff(tx: pd.DataFrame, as_of: Any, date_col: str = "order_ts") -> tuple[pd
     DataError
         No order line lies before ``as_of``.
     """
+    if is_spark_frame(tx):  # filtered by Spark (crmlab.spark)
+        from crmlab.spark.segments import spark_cutoff
+
+        return spark_cutoff(tx, as_of, date_col)
     ts = parse_as_of(as_of)
     dates = tx[date_col]
     if ts is None:

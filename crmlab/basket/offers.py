@@ -23,6 +23,7 @@ from crmlab.basket.model import BasketModel, check_fitted
 from crmlab.columns import require_columns
 from crmlab.errors import ParameterError
 from crmlab.results import Result, to_jsonable
+from crmlab.spark.session import is_spark_frame
 
 if TYPE_CHECKING:
     from crmlab.basket.segments import SegmentRules
@@ -39,7 +40,13 @@ def _fmt_items(items: tuple, names: Mapping | None) -> str:
 def _history_matrix(model: BasketModel, history: Any, customer: str) -> tuple[sparse.csr_matrix, pd.Index]:
     """Customer x frequent-item incidence of what each customer already bought."""
     items = model.frequent_items_
-    if isinstance(history, pd.DataFrame):
+    if is_spark_frame(history):  # the (customer, frequent item) pairs and the customers, from Spark
+        from crmlab.spark.basket import history_pairs
+
+        frame, cids = history_pairs(model, history, customer)
+        ccodes = cids.get_indexer(frame[customer])
+        icodes = items.get_indexer(frame[frame.columns[1]])
+    elif isinstance(history, pd.DataFrame):
         require_columns(history, [customer], what="purchase history",
                         fix="pass customer= the column that identifies customers")
         item_col = model.item_column_ or item_column(history, model.level)
@@ -187,9 +194,16 @@ def recommend_by_segment(segment_rules: SegmentRules, history: pd.DataFrame, seg
     parts, n_customers, names = [], 0, None
     for name, model in segment_rules.models.items():
         ids = seg.index[seg.astype(object) == name]
-        sub = history.loc[history[customer].isin(ids)]
-        if len(sub) == 0:
-            continue
+        if is_spark_frame(history):  # the segment's lines stay in Spark
+            from pyspark.sql import functions as F
+
+            sub = history.where(F.col(customer).isin([str(i) for i in ids]))
+            if not len(ids) or sub.limit(1).count() == 0:
+                continue
+        else:
+            sub = history.loc[history[customer].isin(ids)]
+            if len(sub) == 0:
+                continue
         offers = recommend(model, sub, k=k, customer=customer)
         n_customers += offers.n_customers
         names = names or model.item_names_

@@ -9,6 +9,7 @@ import pandas as pd
 from crmlab.basket.model import RULE_COLUMNS, BasketModel
 from crmlab.columns import require_columns
 from crmlab.results import Result, to_jsonable
+from crmlab.spark.session import is_spark_frame
 
 __all__ = ["SegmentRules", "rules_by_segment"]
 
@@ -67,6 +68,23 @@ class SegmentRules(Result):
         return to_jsonable({str(s): len(m.rules_) for s, m in self.models.items()})
 
 
+def _spark_segments(transactions: Any, seg: pd.Series, customer: str, basket: str):
+    """``subset(name)`` -> (the segment's Spark lines, baskets, customers), counted in one Spark pass."""
+    from pyspark.sql import functions as F
+
+    from crmlab.spark.basket import rules_by_segment_parts
+
+    lines, counts = rules_by_segment_parts(transactions, seg, customer, basket)
+
+    def subset(name: str):
+        if name not in counts.index:
+            return None, 0, 0
+        return (lines.where(F.col("_segment") == name).drop("_segment"), counts.loc[name, "baskets"],
+                counts.loc[name, "customers"])
+
+    return subset
+
+
 def rules_by_segment(transactions: pd.DataFrame, segment_of: pd.Series, customer: str = "customer_id",
                      min_baskets: int = 100, **params: Any) -> SegmentRules:
     """Mine rules separately within each customer segment.
@@ -90,17 +108,23 @@ def rules_by_segment(transactions: pd.DataFrame, segment_of: pd.Series, customer
     -------
     SegmentRules
     """
-    require_columns(transactions, [customer], what="order lines",
-                    fix="pass the transaction table from crmlab.data.load_transactions")
+    if not is_spark_frame(transactions):
+        require_columns(transactions, [customer], what="order lines",
+                        fix="pass the transaction table from crmlab.data.load_transactions")
     seg = pd.Series(segment_of)
-    cust_seg = transactions[customer].map(seg.astype(object))
     order = list(seg.cat.categories) if isinstance(seg.dtype, pd.CategoricalDtype) else list(pd.unique(seg.dropna()))
     basket_col = params.get("basket", "order_id")
     models, baskets, customers, skipped = {}, {}, {}, {}
+    subsets = _spark_segments(transactions, seg, customer, basket_col) if is_spark_frame(transactions) else None
+    cust_seg = None if subsets else transactions[customer].map(seg.astype(object))
     for name in order:
-        sub = transactions.loc[(cust_seg == name).to_numpy()]
-        nb = sub[basket_col].nunique() if len(sub) else 0
-        baskets[name], customers[name] = int(nb), int(sub[customer].nunique()) if len(sub) else 0
+        if subsets:  # the segment's lines stay in Spark; its baskets and customers were counted there
+            sub, nb, nc = subsets(str(name))
+        else:
+            sub = transactions.loc[(cust_seg == name).to_numpy()]
+            nb = sub[basket_col].nunique() if len(sub) else 0
+            nc = sub[customer].nunique() if len(sub) else 0
+        baskets[name], customers[name] = int(nb), int(nc)
         if nb < min_baskets:
             skipped[name] = f"{nb} baskets, fewer than min_baskets={min_baskets}; no rules mined"
             continue

@@ -26,12 +26,14 @@ Where things live (a new reader goes into :mod:`crmlab.data.read`):
 - :mod:`~crmlab.data.load`: :func:`load_transactions` for code that maps columns itself;
 - :mod:`~crmlab.data.clean`: audited cleaning and the report-date cut-off;
 - :mod:`~crmlab.data.quality`: the data-quality summary;
+- :mod:`~crmlab.data.frames`: row counts and totals of a pandas or a Spark DataFrame;
 - :mod:`~crmlab.data.identity`: channels and one identity per customer;
 - :mod:`~crmlab.data.samples`: the embedded e-mail test and basket lists.
 """
 
 from crmlab.columns import require_columns
 from crmlab.data.clean import CLEANING_STEPS, CleanResult, before, clean
+from crmlab.data.frames import distinct_count, first_last, n_rows, to_pandas, total
 from crmlab.data.identity import combine_channels, unify_identities
 from crmlab.data.load import load_transactions
 from crmlab.data.quality import DataQuality, quality_summary
@@ -42,7 +44,8 @@ from crmlab.data.source import SOURCE_KEYS, Source, describe, load_source, read_
 
 __all__ = [
     "CANONICAL", "REQUIRED", "PRESETS", "ColumnMap", "load_transactions", "require_columns",
-    "CLEANING_STEPS", "CleanResult", "clean", "before", "DataQuality", "quality_summary",
+    "CLEANING_STEPS", "CleanResult", "clean", "before", "n_rows", "total", "distinct_count",
+    "first_last", "to_pandas", "DataQuality", "quality_summary",
     "Source", "SOURCE_KEYS", "read_source", "load_source", "shipped_sources", "describe", "read_table",
     "HILLSTROM_COLUMNS", "load_hillstrom", "load_groceries", "combine_channels", "unify_identities",
 ]

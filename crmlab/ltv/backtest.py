@@ -29,6 +29,7 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from crmlab import dates
+from crmlab.data.frames import first_last, to_pandas
 from crmlab.errors import ConvergenceWarning, DataError
 from crmlab.ltv.base import PurchaseModel
 from crmlab.ltv.bgnbd import BGNBD
@@ -38,6 +39,7 @@ from crmlab.ltv.pareto_nbd import ParetoNBD
 from crmlab.ltv.summaries import _check_unit, _periods, summary
 from crmlab.plots import get_ax
 from crmlab.results import Result
+from crmlab.spark.session import is_spark_frame
 
 __all__ = ["BacktestResult", "backtest", "default_cutoffs", "REFERENCES"]
 
@@ -71,7 +73,7 @@ def default_cutoffs(tx: pd.DataFrame, as_of: Any = None, *, n_cutoffs: int = 4, 
         Oldest first.
     """
     tx, as_of_ts = dates.cutoff(tx, as_of, date_col)
-    first = tx[date_col].min().normalize()
+    first = first_last(tx, date_col)[0].normalize()
     out = []
     for k in range(1, int(n_cutoffs) + 1):
         c = as_of_ts - pd.Timedelta(days=k * horizon_days)
@@ -87,6 +89,10 @@ def default_cutoffs(tx: pd.DataFrame, as_of: Any = None, *, n_cutoffs: int = 4, 
 def _counts(tx: pd.DataFrame, start: pd.Timestamp, days: int, unit: str, customers: pd.Index,
             customer_col: str, date_col: str) -> np.ndarray:
     """Periods with an order in ``[start, start + days)`` per customer (0 for the silent ones)."""
+    if is_spark_frame(tx):  # counted by Spark
+        from crmlab.spark.holdout import window_counts
+
+        return window_counts(tx, start, days, unit, customers, customer_col, date_col)
     inside = tx.loc[(tx[date_col] >= start) & (tx[date_col] < start + pd.Timedelta(days=days))]
     per = _periods(inside[date_col].to_numpy(dtype="datetime64[ns]"), unit)
     pairs = pd.DataFrame({"c": inside[customer_col].to_numpy(), "p": per}).drop_duplicates()
@@ -118,8 +124,8 @@ def _regressor_predictions(tx: pd.DataFrame, cut: pd.Timestamp, horizon_days: in
 
 def _one_cutoff(tx: pd.DataFrame, cut: pd.Timestamp, horizon_days: int, unit: str, models: Sequence[PurchaseModel],
                 cols: dict[str, str]) -> list[dict[str, Any]]:
-    s = summary(tx, unit=unit, as_of=cut, customer_col=cols["customer_col"], date_col=cols["date_col"],
-                amount_col=None)
+    s = to_pandas(summary(tx, unit=unit, as_of=cut, customer_col=cols["customer_col"], date_col=cols["date_col"],
+                          amount_col=None), index="customer_id")  # Spark: one row per customer
     actual = _counts(tx, cut, horizon_days, unit, s.index, cols["customer_col"], cols["date_col"])
     t = horizon_days / _UNIT_DAYS[unit]
     preds: dict[str, tuple[np.ndarray, bool]] = {}

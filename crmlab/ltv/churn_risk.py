@@ -31,6 +31,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from crmlab import dates
+from crmlab.data.frames import first_last, to_pandas
 from crmlab.errors import ConvergenceWarning, DataError
 from crmlab.ltv.bgnbd import BGNBD
 from crmlab.ltv.mbgnbd import MBGNBD
@@ -38,6 +39,7 @@ from crmlab.ltv.pareto_nbd import ParetoNBD
 from crmlab.ltv.summaries import summary
 from crmlab.plots import get_ax
 from crmlab.results import Result
+from crmlab.spark.session import is_spark_frame
 
 __all__ = ["churn_features", "buy_again_labels", "churn_risk_model", "ChurnRiskResult", "calibration_table",
            "FEATURES"]
@@ -80,6 +82,11 @@ def churn_features(tx: pd.DataFrame, cutoff: Any, *, period_days: int = 90, cust
         Columns :data:`FEATURES`, indexed by customer.
     """
     c = pd.Timestamp(cutoff)
+    if is_spark_frame(tx):  # the per-customer sums by Spark, the features from them as here
+        from crmlab.spark.holdout import churn_feature_sums
+
+        return _features_from_sums(churn_feature_sums(tx, c, period_days, customer_col, date_col, amount_col,
+                                                      order_col, product_col, channel_col), c)
     before = tx.loc[tx[date_col] < c]
     if before.empty:
         raise DataError("no orders before the cut-off", value=str(c.date()), fix="choose a later cut-off")
@@ -93,6 +100,15 @@ def churn_features(tx: pd.DataFrame, cutoff: Any, *, period_days: int = 90, cust
                       "orders_prev_period": g["prev"].sum().astype(float),
                       "spend_last": o["a"].where(o["last"], 0.0).groupby(o["c"]).sum(),
                       "spend_prev": o["a"].where(o["prev"], 0.0).groupby(o["c"]).sum()})
+    for name, col in (("products", product_col), ("channels", channel_col)):
+        f[name] = (before.groupby(customer_col, observed=True)[col].nunique().astype(float)
+                   if col in before.columns else np.nan)
+    f.index.name = customer_col
+    return _features_from_sums(f, c)
+
+
+def _features_from_sums(f: pd.DataFrame, c: pd.Timestamp) -> pd.DataFrame:
+    """:data:`FEATURES` from the per-customer first and last order day, orders, spend and breadth."""
     f["recency_days"] = (c - f["lastd"]).dt.days.astype(float)
     f["tenure_days"] = (c - f["first"]).dt.days.astype(float)
     f["monetary"] = f["total_spend"] / f["frequency"]
@@ -101,10 +117,6 @@ def churn_features(tx: pd.DataFrame, cutoff: Any, *, period_days: int = 90, cust
     f["overdue_ratio"] = f["recency_days"] / f["mean_gap_days"].clip(lower=1)
     f["spend_trend"] = (f["spend_last"] - f["spend_prev"]) / (f["spend_last"] + f["spend_prev"]).where(
         lambda s: s > 0)
-    for name, col in (("products", product_col), ("channels", channel_col)):
-        f[name] = (before.groupby(customer_col, observed=True)[col].nunique().astype(float)
-                   if col in before.columns else np.nan)
-    f.index.name = customer_col
     return f[list(FEATURES)]
 
 
@@ -131,6 +143,11 @@ def buy_again_labels(tx: pd.DataFrame, customers: pd.Index, start: Any, window_d
         0/1 per customer, named ``buys``.
     """
     s = pd.Timestamp(start)
+    if is_spark_frame(tx):  # the buyers of the window found by Spark
+        from crmlab.spark.holdout import window_buyers
+
+        buyers = window_buyers(tx, s, int(window_days), customer_col, date_col)
+        return pd.Series(customers.isin(buyers).astype(int), index=customers, name="buys")
     inside = (tx[date_col] >= s) & (tx[date_col] < s + pd.Timedelta(days=int(window_days)))
     buyers = pd.Index(tx.loc[inside, customer_col].unique())
     return pd.Series(customers.isin(buyers).astype(int), index=customers, name="buys")
@@ -201,8 +218,8 @@ def _degenerate(model: Any, p_alive: np.ndarray) -> str:
 def _btyd_scores(tx: pd.DataFrame, cut: pd.Timestamp, customers: pd.Index, window_days: int, cols: dict[str, str],
                  only: str | None = None):
     """P(alive) and P(active in the window) of each purchase model at ``cut``, and degeneracy notes."""
-    s = summary(tx, unit="W", as_of=cut, customer_col=cols["customer_col"], date_col=cols["date_col"],
-                amount_col=None).reindex(customers)
+    s = to_pandas(summary(tx, unit="W", as_of=cut, customer_col=cols["customer_col"], date_col=cols["date_col"],
+                          amount_col=None), index="customer_id").reindex(customers)  # Spark: one row per customer
     scores, notes, models = {}, {}, {}
     for mdl in (BGNBD(), ParetoNBD(), MBGNBD()):
         if only is not None and not only.startswith(mdl._label + " "):
@@ -359,7 +376,7 @@ def churn_risk_model(tx: pd.DataFrame, as_of: Any = None, window_days: int = 90,
     tx, as_of_ts = dates.cutoff(tx, as_of, date_col)
     window_days = int(window_days)
     hold = as_of_ts - pd.Timedelta(days=window_days)
-    if hold - pd.Timedelta(days=window_days) <= tx[date_col].min():
+    if hold - pd.Timedelta(days=window_days) <= first_last(tx, date_col)[0]:
         raise DataError("too little history for a holdout and an earlier training window",
                         expected=f"orders before {(hold - pd.Timedelta(days=window_days)).date()}",
                         fix="use a shorter window_days")

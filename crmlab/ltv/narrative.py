@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from crmlab.data.frames import distinct_count, first_last
 from crmlab.i18n import pick as _pick
 from crmlab.i18n import check_lang, segment_name, t
 from crmlab.ltv.narrative_churn import CHURN_HEADERS
@@ -151,8 +152,8 @@ def data_intro(source_name: str, tx: pd.DataFrame, as_of: pd.Timestamp, cutoff: 
     -------
     str
     """
-    n, orders = tx["customer_id"].nunique(), tx["order_id"].nunique()
-    first, last = tx["order_ts"].min().date(), tx["order_ts"].max().date()
+    n, orders = distinct_count(tx, "customer_id"), distinct_count(tx, "order_id")  # pandas or Spark
+    first, last = (t.date() for t in first_last(tx, "order_ts"))
     if given:
         how = _pick(lang, "as given", "지정값")
     elif holdout_days > 0:

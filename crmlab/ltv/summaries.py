@@ -36,6 +36,13 @@ def _check_unit(unit: str) -> str:
     return u
 
 
+def _spark_twin(name: str):
+    """The function of :mod:`crmlab.spark.holdout` that takes a Spark DataFrame for ``name``."""
+    from crmlab.spark import holdout
+
+    return getattr(holdout, name)
+
+
 def _periods(ts: Any, unit: str) -> np.ndarray:
     """Integer period number of each timestamp (days, Monday-weeks or months since 1970)."""
     values = np.asarray(ts, dtype="datetime64[ns]") if not isinstance(ts, np.ndarray) else ts
@@ -302,6 +309,8 @@ def calibration_holdout(
         Indexed by customer id: the ``_cal`` summary columns, ``frequency_holdout``,
         ``monetary_value_holdout`` and ``duration_holdout``.
     """
+    if is_spark_frame(transactions):  # one row per calibration customer aggregated by Spark
+        return _spark_twin("calibration_holdout")(**locals())
     unit = _check_unit(unit)
     require_columns(transactions, {"customer": customer_col, "date": date_col, "amount": amount_col})
     ts = _timestamps(transactions, date_col)
@@ -379,6 +388,8 @@ def calibration_cutoff(
     ParameterError
         For a share outside (0, 1), or a cut-off (given or derived) outside the data.
     """
+    if is_spark_frame(transactions):  # the first and last order from Spark, then this rule
+        return _spark_twin("calibration_cutoff")(**locals())
     tx, as_of_ts = dates.cutoff(transactions, as_of, date_col)
     first = tx[date_col].min().normalize()
     end = dates.observation_end(as_of_ts)

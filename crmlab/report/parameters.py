@@ -424,7 +424,9 @@ def check_parameters(notebook: str | Path, parameters: Mapping[str, Any] | None 
             ) from None
         _check_value(name, p, out[key], value)
     if isinstance(out.get(SOURCE), str):
-        check_source(out[SOURCE])
+        from crmlab.spark.notebooks import check_notebook_engine  # no pyspark import
+
+        check_notebook_engine(name, check_source(out[SOURCE]))
     return out
 
 
@@ -471,7 +473,7 @@ def check_source(value: str) -> Any:
     from crmlab.data import read_source  # pandas: only when a source is given
 
     src = read_source(value)
-    if src.path is not None and not src.path.is_file():
+    if src.path is not None and not (src.path.is_file() or (src.engine == "spark" and src.path.is_dir())):
         raise ParameterError("path: the data file it names is missing", file=src.file or value,
                              value=str(src.path),
                              fix="correct path: (relative to the source file's folder)")

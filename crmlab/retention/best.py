@@ -11,6 +11,7 @@ from crmlab.errors import DataError, ParameterError
 from crmlab.plots import get_ax
 from crmlab.results import Result
 from crmlab.retention._common import _PERIODS, _known
+from crmlab.spark.session import is_spark_frame
 
 __all__ = ["BestCustomerResult", "best_customer_retention"]
 
@@ -64,6 +65,24 @@ def _default_segments(tx: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
     return segments.rfm(tx, as_of=as_of).table["segment"]
 
 
+def _pandas_counter(tx: pd.DataFrame, top_segments: Sequence[str], segment_fn: Callable | None,
+                    customer_col: str, date_col: str):
+    """First and last order time, and ``count(start, end)``: customers in the top segments at
+    ``start`` and how many of them bought in ``[start, end)``."""
+    tx = _known(tx, [customer_col, date_col], customer_col, date_col)
+    fn = segment_fn or _default_segments
+    when = tx[date_col]
+    wanted = [str(x) for x in top_segments]
+
+    def count(s: pd.Timestamp, e: pd.Timestamp) -> tuple[int, int]:
+        seg = fn(tx[when < s], s)
+        top = pd.Index(seg[seg.astype(str).isin(wanted)].index)
+        active = pd.Index(tx.loc[(when >= s) & (when < e), customer_col].unique())
+        return int(len(top)), int(top.isin(active).sum())
+
+    return when.min(), when.max(), count
+
+
 def best_customer_retention(
     tx: pd.DataFrame,
     *,
@@ -110,26 +129,25 @@ def best_customer_retention(
         from crmlab import segments
 
         top_segments = segments.BEST_SEGMENTS
-    tx = _known(tx, [customer_col, date_col], customer_col, date_col)
-    fn = segment_fn or _default_segments
-    t0, t1 = tx[date_col].min(), tx[date_col].max()
+    if is_spark_frame(tx):  # segments and buyers found by Spark; two counts per period come back
+        from crmlab.spark.retention import best_counter
+
+        t0, t1, count = best_counter(tx, top_segments, segment_fn, customer_col, date_col)
+    else:
+        t0, t1, count = _pandas_counter(tx, top_segments, segment_fn, customer_col, date_col)
     freq = "MS" if period == "M" else "QS"
     starts = pd.date_range((t0 + pd.Timedelta(days=min_history_days)).normalize(), t1, freq=freq)
     offset = pd.DateOffset(months=1 if period == "M" else 3)
     rows = []
-    when = tx[date_col]
     for s in starts:
         e = s + offset
         if e > t1.normalize() + pd.Timedelta(days=1):
             break  # partial period at the end: not a fair retention figure
-        seg = fn(tx[when < s], s)
-        top = pd.Index(seg[seg.astype(str).isin([str(x) for x in top_segments])].index)
-        if len(top) == 0:
+        n_top, kept = count(s, e)
+        if n_top == 0:
             continue
-        active = pd.Index(tx.loc[(when >= s) & (when < e), customer_col].unique())
-        kept = int(top.isin(active).sum())
-        rows.append({"period_start": s.date(), "top_customers": int(len(top)), "retained": kept,
-                     "retention": kept / len(top)})
+        rows.append({"period_start": s.date(), "top_customers": n_top, "retained": kept,
+                     "retention": kept / n_top})
     if not rows:
         raise DataError("no full period with top-segment customers",
                         fix="use period='M', a shorter min_history_days or a longer history")

@@ -14,6 +14,7 @@ from crmlab.errors import DataError, ParameterError
 from crmlab.plots import get_ax
 from crmlab.results import Result
 from crmlab.retention._common import _known
+from crmlab.spark.session import is_spark_frame
 
 __all__ = ["churn_table", "churn_drivers", "churn_covariates", "CoxResult", "BASELINE_COVARIATES"]
 
@@ -23,18 +24,70 @@ BASELINE_COVARIATES = ("log_first_order_value", "first_order_lines")
 
 def _first_order_covariates(tx: pd.DataFrame, first: pd.Series, customer_col: str, date_col: str,
                             amount_col: str) -> pd.DataFrame:
-    """Covariates known at each customer's first purchase (they cannot leak the outcome)."""
+    """What each customer's first purchase was: its value, lines and country (and whether domestic)."""
     is_first = tx[date_col].to_numpy() == first.reindex(tx[customer_col]).to_numpy()
     fg = tx.loc[is_first].groupby(customer_col, observed=True)
     out = pd.DataFrame(index=first.index)
     out["first_order_value"] = fg[amount_col].sum()
     out["first_order_lines"] = fg.size()
-    out["log_first_order_value"] = np.log1p(out["first_order_value"].clip(lower=0))
     if "country" in tx.columns:
         out["country"] = fg["country"].first()
         top = tx["country"].mode()
         out["domestic"] = (out["country"] == top.iloc[0]).astype(float) if len(top) else np.nan
+    return out
+
+
+def _churn_base(tx: pd.DataFrame, as_of: Any, from_date: Any, customer_col: str, date_col: str, order_col: str,
+                amount_col: str) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """Per customer: first and last purchase, orders, revenue, the first purchase's covariates and,
+    with ``from_date``, the last purchase before it (``last_before``); and the report date."""
+    tx = _known(tx, [customer_col, date_col, amount_col], customer_col, date_col)
+    tx, as_of_ts = dates.cutoff(tx, as_of, date_col)
+    order = tx[order_col] if order_col in tx.columns else tx[date_col]
+    g = tx.groupby(customer_col, observed=True, sort=True)
+    first = g[date_col].min()
+    out = pd.DataFrame({"first_purchase": first, "last_purchase": g[date_col].max()})
+    out["orders"] = pd.Series(order.to_numpy(), index=tx.index).groupby(tx[customer_col].to_numpy()).nunique() \
+        .reindex(out.index).to_numpy()
+    out["revenue"] = g[amount_col].sum()
+    out = out.join(_first_order_covariates(tx, first, customer_col, date_col, amount_col))
+    if from_date is not None:
+        before = tx[tx[date_col] < pd.Timestamp(from_date)]
+        out["last_before"] = before.groupby(customer_col, observed=True)[date_col].max().reindex(out.index)
+    return out, as_of_ts
+
+
+def _churn_finish(base: pd.DataFrame, as_of_ts: pd.Timestamp, churn_days: int, from_date: Any,
+                  customer_col: str) -> pd.DataFrame:
+    """:func:`churn_table` from the per-customer base (pandas or Spark built it)."""
+    first, last = base["first_purchase"], base["last_purchase"]
+    out = base[["first_purchase", "last_purchase", "orders", "revenue"]].copy()
+    days_since = (as_of_ts - last).dt.total_seconds() / 86400
+    out["churned"] = (days_since > churn_days).to_numpy()
+    end = last.where(out["churned"], as_of_ts)
+    if from_date is None:
+        origin = first
+    else:
+        origin = pd.Series(pd.Timestamp(from_date), index=first.index)
+        if not first.min() < origin.iloc[0] < as_of_ts:
+            raise ParameterError("from_date must lie inside the data", value=str(from_date),
+                                 expected=f"between {first.min().date()} and {as_of_ts.date()}")
+    out["duration_days"] = ((end - origin).dt.total_seconds() / 86400).clip(lower=0).to_numpy()
+    out["first_order_value"] = base["first_order_value"]
+    out["first_order_lines"] = base["first_order_lines"]
+    out["log_first_order_value"] = np.log1p(out["first_order_value"].clip(lower=0))
+    for col in ("country", "domestic"):
+        if col in base.columns:
+            out[col] = base[col]
     out["acquisition_month"] = first.dt.to_period("M").astype(str)
+    out.index.name = customer_col
+    if from_date is not None:
+        start = pd.Timestamp(from_date)
+        before = base["last_before"].dropna()
+        active = before[(start - before).dt.total_seconds() / 86400 <= churn_days].index
+        out = out.loc[out.index.isin(active)]
+    out.attrs.update(as_of=str(as_of_ts.date()), churn_days=int(churn_days),
+                     from_date=str(pd.Timestamp(from_date).date()) if from_date is not None else "")
     return out
 
 
@@ -85,37 +138,14 @@ def churn_table(
     """
     if churn_days <= 0:
         raise ParameterError("churn_days must be positive", value=churn_days, fix="e.g. churn_days=90")
-    tx = _known(tx, [customer_col, date_col, amount_col], customer_col, date_col)
-    tx, as_of_ts = dates.cutoff(tx, as_of, date_col)
-    order = tx[order_col] if order_col in tx.columns else tx[date_col]
-    g = tx.groupby(customer_col, observed=True, sort=True)
-    first = g[date_col].min()
-    last = g[date_col].max()
-    out = pd.DataFrame({"first_purchase": first, "last_purchase": last})
-    out["orders"] = pd.Series(order.to_numpy(), index=tx.index).groupby(tx[customer_col].to_numpy()).nunique() \
-        .reindex(out.index).to_numpy()
-    out["revenue"] = g[amount_col].sum()
-    days_since = (as_of_ts - last).dt.total_seconds() / 86400
-    out["churned"] = (days_since > churn_days).to_numpy()
-    end = last.where(out["churned"], as_of_ts)
-    if from_date is None:
-        origin = first
+    cols = (customer_col, date_col, order_col, amount_col)
+    if is_spark_frame(tx):  # the per-customer table aggregated by Spark, finished as in pandas
+        from crmlab.spark.retention import churn_base
+
+        base, as_of_ts = churn_base(tx, as_of, from_date, *cols)
     else:
-        origin = pd.Series(pd.Timestamp(from_date), index=first.index)
-        if not first.min() < origin.iloc[0] < as_of_ts:
-            raise ParameterError("from_date must lie inside the data", value=str(from_date),
-                                 expected=f"between {first.min().date()} and {as_of_ts.date()}")
-    out["duration_days"] = ((end - origin).dt.total_seconds() / 86400).clip(lower=0).to_numpy()
-    out = out.join(_first_order_covariates(tx, first, customer_col, date_col, amount_col))
-    out.index.name = customer_col
-    if from_date is not None:
-        start = pd.Timestamp(from_date)
-        before = tx[tx[date_col] < start].groupby(customer_col, observed=True)[date_col].max()
-        active = before[(start - before).dt.total_seconds() / 86400 <= churn_days].index
-        out = out.loc[out.index.isin(active)]
-    out.attrs.update(as_of=str(as_of_ts.date()), churn_days=int(churn_days),
-                     from_date=str(pd.Timestamp(from_date).date()) if from_date is not None else "")
-    return out
+        base, as_of_ts = _churn_base(tx, as_of, from_date, *cols)
+    return _churn_finish(base, as_of_ts, churn_days, from_date, customer_col)
 
 
 class CoxResult(Result):

@@ -11,6 +11,7 @@ from crmlab.errors import ParameterError
 from crmlab.plots import get_ax
 from crmlab.results import Result
 from crmlab.retention._common import _PERIODS, _known, _period_label, _period_numbers
+from crmlab.spark.session import is_spark_frame
 
 __all__ = ["CohortResult", "cohort_matrix"]
 
@@ -147,6 +148,19 @@ def cohort_matrix(
     if mode not in ("exact", "cumulative"):
         raise ParameterError("unknown counting mode", value=mode,
                              expected="'exact' (active in period k) or 'cumulative' (k or later)")
+    if is_spark_frame(tx):  # the (cohort, k) counts aggregated by Spark
+        from crmlab.spark.retention import cohort_cells
+
+        cells, last_period = cohort_cells(tx, period, mode, customer_col, date_col)
+    else:
+        cells, last_period = _cohort_cells(tx, period, mode, customer_col, date_col)
+    return _from_cells(cells, last_period, period, mode)
+
+
+def _cohort_cells(tx: pd.DataFrame, period: str, mode: str, customer_col: str,
+                  date_col: str) -> tuple[pd.Series, int]:
+    """Customers per (cohort, k): active in period k (exact) or last active in period k
+    (cumulative, summed from the right later); and the last period of the data."""
     tx = _known(tx, [customer_col, date_col], customer_col, date_col)
     codes, _ = pd.factorize(tx[customer_col])
     per = _period_numbers(tx[date_col], period)
@@ -154,16 +168,18 @@ def cohort_matrix(
     first = pairs.groupby("c")["p"].transform("min")
     pairs["cohort"] = first
     pairs["k"] = pairs["p"] - first
-    last_period = int(per.max())
-    if mode == "exact":
-        counts = pairs.groupby(["cohort", "k"]).size().unstack(fill_value=0)
-    else:
-        lastk = pairs.groupby("c").agg(cohort=("cohort", "first"), k=("k", "max"))
-    cohorts = np.arange(int(pairs["cohort"].min()), last_period + 1)
+    if mode == "cumulative":
+        pairs = pairs.groupby("c").agg(cohort=("cohort", "first"), k=("k", "max"))
+    return pairs.groupby(["cohort", "k"]).size(), int(per.max())
+
+
+def _from_cells(cells: pd.Series, last_period: int, period: str, mode: str) -> CohortResult:
+    """The cohort table from the customers per (cohort, k) (see :func:`_cohort_cells`)."""
+    counts = cells.unstack(fill_value=0)
+    cohorts = np.arange(int(counts.index.min()), last_period + 1)
     ks = np.arange(0, last_period - cohorts[0] + 1)
     if mode == "cumulative":
-        hist = lastk.groupby(["cohort", "k"]).size().unstack(fill_value=0)
-        hist = hist.reindex(columns=ks, fill_value=0)
+        hist = counts.reindex(columns=ks, fill_value=0)
         counts = hist.iloc[:, ::-1].cumsum(axis=1).iloc[:, ::-1]
     counts = counts.reindex(index=cohorts, columns=ks).astype(float).fillna(0.0)
     mask = (cohorts[:, None] + ks[None, :]) > last_period

@@ -11,7 +11,11 @@ Each module is the Spark twin of a pandas one, with the same signatures and resu
 - :mod:`~crmlab.spark.ltv`: :func:`summary` (compressed to distinct rows with counts),
   :func:`fit` on the driver and :func:`clv` scored back in Spark;
 - :mod:`~crmlab.spark.basket`: :func:`fit_rules` with Spark ML's FPGrowth and crmlab's measures;
-- :mod:`~crmlab.spark.campaign`: :func:`measure` from sufficient statistics aggregated in Spark.
+- :mod:`~crmlab.spark.campaign`: :func:`measure` from sufficient statistics aggregated in Spark;
+- :mod:`~crmlab.spark.customers`: concentration, timing, favourites and country mix;
+- :mod:`~crmlab.spark.retention`: the tables cohorts, the churn table and best-customer
+  retention are finished from;
+- :mod:`~crmlab.spark.notebooks`: which shipped notebooks run on a Spark source.
 
 Importing this package does not import pyspark (install the ``spark`` extra to use it).
 """

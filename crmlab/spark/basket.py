@@ -21,7 +21,7 @@ from crmlab.basket.baskets import LEVELS
 from crmlab.basket.engines import frequency_order
 from crmlab.errors import DataError
 
-__all__ = ["fit_rules", "baskets_frame"]
+__all__ = ["fit_rules", "baskets_frame", "history_pairs", "rules_by_segment_parts"]
 
 
 def baskets_frame(transactions, level: str = "product", basket: str = "order_id"):
@@ -158,3 +158,73 @@ def fit_rules(model: BasketModel, transactions, *, num_partitions: int | None = 
     model._finish(levels)
     return model
 
+
+
+
+def history_pairs(model: BasketModel, history, customer: str = "customer_id") -> tuple[pd.DataFrame, pd.Index]:
+    """What :func:`crmlab.basket.recommend` matches the rules against, from Spark order lines.
+
+    Parameters
+    ----------
+    model : BasketModel
+        A fitted model.
+    history : pyspark.sql.DataFrame
+        Order lines with ``customer`` and the model's item column.
+    customer : str
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.Index)
+        The distinct (customer, item) pairs among the model's frequent items (other items never
+        fire a rule), and every customer with a purchase line (sorted): one row per pair and
+        one id per customer come back.
+    """
+    from pyspark.sql import functions as F
+
+    item_col = model.item_column_ or LEVELS.get(model.level, model.level)
+    for col in (customer, item_col):
+        if col not in history.columns:
+            raise DataError(f"purchase history has no {col!r} column", column=col,
+                            fix="pass customer= the column that identifies customers")
+    keep = F.col(customer).isNotNull() & F.col(item_col).isNotNull()
+    if "is_cancellation" in history.columns:
+        keep = keep & ~F.coalesce(F.col("is_cancellation"), F.lit(False))
+    if "quantity" in history.columns:
+        keep = keep & F.coalesce(F.col("quantity") > 0, F.lit(False))
+    lines = history.where(keep).select(F.col(customer).cast("string").alias(customer),
+                                       F.col(item_col).cast("string").alias(item_col))
+    frequent = [str(x) for x in model.frequent_items_]
+    pairs = lines.where(F.col(item_col).isin(frequent)).distinct().toPandas() if frequent else \
+        pd.DataFrame({customer: pd.Series(dtype=object), item_col: pd.Series(dtype=object)})
+    ids = lines.select(customer).distinct().toPandas()[customer]
+    return pairs, pd.Index(sorted(ids), name=customer, dtype=object)
+
+
+def rules_by_segment_parts(transactions, segment_of: pd.Series, customer: str, basket: str):
+    """Per segment: its order lines (Spark), baskets and customers, for :func:`crmlab.basket.rules_by_segment`.
+
+    Parameters
+    ----------
+    transactions : pyspark.sql.DataFrame
+    segment_of : pandas.Series
+        Segment per customer (sent to Spark once: one row per customer).
+    customer, basket : str
+
+    Returns
+    -------
+    (pyspark.sql.DataFrame, pandas.DataFrame)
+        The lines with a ``_segment`` column, and baskets and customers per segment.
+    """
+    from pyspark.sql import functions as F
+
+    for col in (customer, basket):
+        if col not in transactions.columns:
+            raise DataError(f"order lines have no {col!r} column", column=col,
+                            fix="pass customer= (and basket=) naming columns of the order lines")
+    seg = pd.DataFrame({customer: pd.Series(segment_of.index, dtype=object).astype(str).to_numpy(),
+                        "_segment": pd.Series(segment_of).astype(object).astype(str).to_numpy()})
+    spark = transactions.sparkSession
+    lines = transactions.join(F.broadcast(spark.createDataFrame(seg)), customer, "inner")
+    counts = lines.groupBy("_segment").agg(F.count_distinct(basket).alias("baskets"),
+                                           F.count_distinct(customer).alias("customers")).toPandas()
+    return lines, counts.set_index("_segment")

@@ -51,7 +51,7 @@ def known_customers(tx):
     return tx.where(F.col("customer_id").isNotNull())
 
 
-def spark_cutoff(tx, as_of: Any):
+def spark_cutoff(tx, as_of: Any, date_col: str = "order_ts"):
     """:func:`crmlab.dates.cutoff` in Spark: lines strictly before ``as_of`` and the report date.
 
     Parameters
@@ -59,6 +59,8 @@ def spark_cutoff(tx, as_of: Any):
     tx : pyspark.sql.DataFrame
     as_of : str, Timestamp or None
         None: the day after the last order.
+    date_col : str
+        The order-date column.
 
     Returns
     -------
@@ -68,14 +70,14 @@ def spark_cutoff(tx, as_of: Any):
 
     ts = dates.parse_as_of(as_of)
     if ts is None:
-        last = tx.agg(F.max("order_ts")).first()[0]
+        last = tx.agg(F.max(date_col)).first()[0]
         if last is None:
-            raise DataError("no dated transactions", column="order_ts",
+            raise DataError("no dated transactions", column=date_col,
                             expected="at least one order line with a date")
         return tx, dates.default_as_of(pd.Series([pd.Timestamp(last)]))
-    before = tx.where(F.col("order_ts") < F.lit(ts.to_pydatetime()))
+    before = tx.where(F.col(date_col) < F.lit(ts.to_pydatetime()))
     if before.limit(1).count() == 0:
-        raise DataError(f"no transactions before as_of={ts.date()}", column="order_ts", value=str(as_of),
+        raise DataError(f"no transactions before as_of={ts.date()}", column=date_col, value=str(as_of),
                         fix="choose a later as_of")
     return before, ts
 

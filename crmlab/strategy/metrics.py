@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab import dates
+from crmlab.data.frames import first_last, to_pandas
 from crmlab.errors import ParameterError
 
 #: metric name -> what it means (the names notebooks publish and the strategy layer reads)
@@ -125,7 +126,7 @@ def customer_value(tx: pd.DataFrame, as_of: Any, horizon_months: int, margin: fl
     from crmlab.errors import ConvergenceWarning
 
     before, ts = dates.cutoff(tx, as_of)
-    summ = ltv.summary(before, observation_end=dates.observation_end(ts))
+    summ = to_pandas(ltv.summary(before, observation_end=dates.observation_end(ts)), index="customer_id")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", ltv.AssumptionWarning)  # the retention report states the checks
@@ -175,16 +176,15 @@ def metric_history(
 
     if period not in ("M", "Q"):
         raise ParameterError("unknown period", value=period, expected="'M' or 'Q'")
-    now = dates.default_as_of(tx["order_ts"])
-    first = tx["order_ts"].min()
+    first, last = first_last(tx, "order_ts")  # pandas or Spark
+    now = dates.default_as_of(pd.Series([last]))
     starts = pd.period_range(first, now, freq=period).start_time
     points = [d for d in starts if first + pd.Timedelta(days=active_days) <= d < now][-periods:] + [now]
     rows = {}
     for d in points:
         sub, _ = dates.cutoff(tx, d)
-        recent = sub[sub["order_ts"] >= d - pd.Timedelta(days=active_days)]
         rows[d] = {"repeat_rate": customers.kpis(sub).to_dict()["repeat_rate"],
-                   "active_customers": int(recent["customer_id"].nunique())}
+                   "active_customers": customers.active_count(sub, d - pd.Timedelta(days=active_days))}
     hist = pd.DataFrame.from_dict(rows, orient="index")
     bcr = retention.best_customer_retention(tx, period=period).table
     hist["best_customer_retention"] = np.nan
