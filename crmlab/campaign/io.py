@@ -72,8 +72,8 @@ def load_experiment(data: str | Path | pd.DataFrame = "hillstrom") -> pd.DataFra
     Returns
     -------
     pandas.DataFrame
-        One row per customer. Loaded from a source, ``attrs["source_spec"]`` is the
-        :class:`crmlab.data.Source` (its ``arm``, ``control`` and ``outcomes``).
+        One row per customer. Loaded from a source, ``attrs["source_spec"]`` holds the
+        source (``crmlab.data.Source.from_attrs`` gives its ``arm``, ``control`` and ``outcomes``).
 
     Raises
     ------

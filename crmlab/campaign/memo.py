@@ -17,6 +17,7 @@ from crmlab.campaign.design import PlanResult, holdout, plan
 from crmlab.campaign.io import load_experiment, require
 from crmlab.campaign.money import ROIResult, roi
 from crmlab.campaign.readout import MeasureResult, measure
+from crmlab.data.source import Source
 from crmlab.errors import ParameterError
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ def experiment_setup(source: Any, *, arm: str = "", control: str = "", outcomes:
         not among the outcomes.
     """
     exp = load_experiment(source)
-    src = exp.attrs.get("source_spec")
+    src = Source.from_attrs(exp.attrs.get("source_spec"))
     arm = _declared(arm, getattr(src, "arm", None), "arm column", "arm")
     control = _declared(control, getattr(src, "control", None), "control arm", "control")
     outs = split_names(outcomes) or list(getattr(src, "outcomes", ()))

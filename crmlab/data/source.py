@@ -28,6 +28,7 @@ files beside them in ``data/``; their names (``online_retail``, ``cdnow``, ``gro
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -129,6 +130,52 @@ class Source:
     file: Path | None = None
     engine: str = "pandas"
 
+    def to_attrs(self) -> dict[str, Any]:
+        """The source as JSON values for ``DataFrame.attrs`` (pandas writes ``attrs`` into a
+        Parquet file's metadata as JSON, so a frame saved by the user must not carry objects);
+        a database URL without its password.
+
+        Returns
+        -------
+        dict
+        """
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, (Path, RemotePath)):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            out[f.name] = value
+        if self.url:
+            from crmlab.data.sql import mask_url
+
+            out["url"] = mask_url(self.url)
+        return out
+
+    @classmethod
+    def from_attrs(cls, value: Any) -> Source | None:
+        """The :class:`Source` noted in a frame's ``attrs["source_spec"]`` (None when absent).
+
+        Parameters
+        ----------
+        value : dict, Source or None
+            What :meth:`to_attrs` stored.
+
+        Returns
+        -------
+        Source or None
+        """
+        if value is None or isinstance(value, Source):
+            return value
+        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in dict(value).items() if k in _FIELD_NAMES}
+        for key in ("path", "file"):
+            if kw.get(key):
+                kw[key] = RemotePath(kw[key]) if _REMOTE.match(kw[key]) else Path(kw[key])
+        return cls(**kw)
+
     def declares(self, column: str) -> bool:
         """Whether the source maps the canonical ``column`` (an optional section can use it).
 
@@ -176,7 +223,58 @@ class Source:
         return _display(self.path) if self.path else self.name
 
 
+#: A path with a scheme (s3://, s3a://, gs://, abfss://, hdfs://, dbfs:/): a lakehouse location.
+_REMOTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")
+
+
+class RemotePath(str):
+    """A lakehouse location (``s3://bucket/orders/``) kept as written: only Spark reads it.
+
+    ``pathlib.Path`` would fold ``s3://`` into ``s3:/`` and resolve it against the source
+    file's folder; this keeps the text and answers the few questions crmlab asks of a path
+    (it cannot know whether a remote object exists: Spark says so when it reads).
+    """
+
+    __slots__ = ()
+
+    def is_file(self) -> bool:
+        return False
+
+    def is_dir(self) -> bool:
+        return True
+
+    def exists(self) -> bool:
+        return True
+
+    def resolve(self) -> RemotePath:
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _location(doc: Mapping, file: Path | None, engine: str) -> Path | RemotePath | None:
+    """The ``path:`` of a source: local (relative to the source file) or a lakehouse URI (Spark only)."""
+    if not doc.get("path"):
+        return None
+    text = str(doc["path"])
+    if _REMOTE.match(text):
+        if engine != "spark":
+            raise ParameterError("a remote path needs the Spark engine", file=file, column="path",
+                                 value=text.split("://")[0] + "://...",
+                                 fix="add engine: spark, or copy the data to a local file")
+        return RemotePath(text)
+    base = file.parent if file is not None else Path.cwd()
+    return (base / os.path.expanduser(text)).resolve()
+
+
+_FIELD_NAMES = frozenset(f.name for f in fields(Source))
+
+
 def _display(path: Path) -> str:
+    if isinstance(path, RemotePath):
+        return str(path)
     try:
         return str(Path(path).resolve().relative_to(config.ROOT))
     except ValueError:
@@ -299,8 +397,8 @@ def source_from_mapping(doc: Mapping[str, Any], file: Path | None = None) -> Sou
     if len(where) != 1:
         raise ParameterError("a source needs exactly one of path: or url:", file=file,
                              column="path" if not where else "url", fix="give the file path or the database URL")
-    base = file.parent if file is not None else Path.cwd()
-    path = (base / os.path.expanduser(str(doc["path"]))).resolve() if doc.get("path") else None
+    engine = _text(doc, "engine", file, ("pandas", "spark")) or "pandas"
+    path = _location(doc, file, engine)
     enc = _text(doc, "encoding", file)
     fmt = _text(doc, "date_format", file)
     dayfirst = doc.get("dayfirst", False)
@@ -318,7 +416,7 @@ def source_from_mapping(doc: Mapping[str, Any], file: Path | None = None) -> Sou
         currency=_text(doc, "currency", file), arm=_text(doc, "arm", file), control=_text(doc, "control", file),
         outcomes=_names(doc, "outcomes", file), description=_text(doc, "description", file),
         licence=_text(doc, "licence", file), file=file,
-        engine=_text(doc, "engine", file, ("pandas", "spark")) or "pandas",
+        engine=engine,
     )
     if src.url and not (src.table or src.query):
         raise ParameterError("a database source needs table: or query:", file=file, column="url",
@@ -408,7 +506,8 @@ def load_source(spec: str | os.PathLike | Source | Mapping[str, Any], *, as_of: 
     Returns
     -------
     pandas.DataFrame
-        ``attrs["source"]`` is the source's name, ``attrs["source_spec"]`` the :class:`Source`.
+        ``attrs["source"]`` is the source's name, ``attrs["source_spec"]`` the source as
+        JSON values (:meth:`Source.from_attrs` gives the :class:`Source` back).
 
     Raises
     ------
@@ -442,7 +541,7 @@ def load_source(spec: str | os.PathLike | Source | Mapping[str, Any], *, as_of: 
         if dates.parse_as_of(as_of) is not None:
             out = dates.cutoff(out, as_of)[0]
     out.attrs["source"] = src.name
-    out.attrs["source_spec"] = src
+    out.attrs["source_spec"] = src.to_attrs()
     return out
 
 

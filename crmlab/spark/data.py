@@ -180,7 +180,8 @@ def _read_raw(spark, src: Source):
     name = path.lower().rstrip("/")
     if local and os.path.isdir(path) and os.path.isdir(os.path.join(path, "_delta_log")):
         return spark.read.format("delta").load(path), src.name
-    if name.endswith((".parquet", ".pq")) or (local and os.path.isdir(path)):
+    remote_table = not local and not name.endswith((".csv", ".tsv", ".txt", ".csv.gz", ".txt.gz", ".tsv.gz"))
+    if name.endswith((".parquet", ".pq")) or (local and os.path.isdir(path)) or remote_table:
         return spark.read.parquet(path), src.name
     if name.endswith((".xlsx", ".xlsm", ".xls")):
         raise ParameterError("Spark does not read Excel files", file=path,

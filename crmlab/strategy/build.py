@@ -130,7 +130,9 @@ def _targeting(experiment: pd.DataFrame, arm: Any, outcome: str, cost: float, va
     from crmlab import campaign
     from crmlab.errors import CrmlabError
 
-    spec = experiment.attrs.get("source_spec")
+    from crmlab.data.source import Source
+
+    spec = Source.from_attrs(experiment.attrs.get("source_spec"))
     arm_col = getattr(spec, "arm", None) or "segment"
     control = getattr(spec, "control", None) or "No E-Mail"
     outcomes = set(getattr(spec, "outcomes", ()) or ("visit", "conversion", "spend"))

@@ -34,14 +34,14 @@ def test_korean_arm_names_give_distinct_metric_keys():
 def test_load_experiment_from_a_shipped_source_equals_the_hillstrom_loader():
     exp = campaign.load_experiment("hillstrom")
     assert exp.equals(data.load_hillstrom())
-    assert exp.attrs["source_spec"].control == "No E-Mail"
+    assert data.Source.from_attrs(exp.attrs["source_spec"]).control == "No E-Mail"
 
 
 def test_load_experiment_reads_a_cp949_source_file_and_csv():
     """The Korean export is CP949: read through the source file or as a bare CSV path, it is
     the Hillstrom sample with Korean headers (pandas alone raises UnicodeDecodeError)."""
     exp = campaign.load_experiment(KOREAN)
-    src = exp.attrs["source_spec"]
+    src = data.Source.from_attrs(exp.attrs["source_spec"])
     assert (src.arm, src.control, src.outcomes) == ("발송그룹", "미발송", ("방문", "구매", "구매금액"))
     raw = campaign.load_experiment(FIXTURES / "korean_campaign.csv.gz")
     assert raw.equals(exp)

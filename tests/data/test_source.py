@@ -102,7 +102,25 @@ def test_baskets_and_experiment_sources():
     assert g["order_id"].nunique() == 9835 and g["product_id"].nunique() == 169
     assert g["customer_id"].isna().all()
     h = data.load_source("hillstrom")
-    assert len(h) == 64000 and h.attrs["source_spec"].control == "No E-Mail"
+    assert len(h) == 64000 and data.Source.from_attrs(h.attrs["source_spec"]).control == "No E-Mail"
+
+
+def test_a_loaded_frame_saves_as_parquet_and_keeps_its_source(tmp_path):
+    """pandas writes ``attrs`` into Parquet metadata as JSON: a loaded frame saves, and reads
+    back with the source it came from (a Source object there made to_parquet raise TypeError)."""
+    h = data.load_source("hillstrom")
+    h.head(100).to_parquet(tmp_path / "h.parquet")
+    back = pd.read_parquet(tmp_path / "h.parquet")
+    src = data.Source.from_attrs(back.attrs["source_spec"])
+    assert (src.arm, src.control, src.kind) == ("segment", "No E-Mail", "experiment")
+    assert src.path == data.read_source("hillstrom").path
+
+
+def test_a_database_url_in_attrs_has_no_password():
+    src = data.Source(name="db", url="postgresql://ana:s3cret@db.example/crm", table="orders")
+    attrs = src.to_attrs()
+    assert "s3cret" not in str(attrs) and attrs["table"] == "orders"
+    assert data.Source.from_attrs(attrs).table == "orders"
 
 
 def test_password_never_shown():
@@ -110,3 +128,18 @@ def test_password_never_shown():
                             "columns": {"customer_id": "c", "order_id": "o", "order_ts": "d", "amount": "a"}})
     assert "secret" not in src.where and "***" in src.where
     assert "secret" not in str(data.describe(src))
+
+
+def test_a_remote_path_needs_the_spark_engine(tmp_path):
+    import yaml
+
+    doc = {"name": "lake", "path": "s3://bucket/orders/", "columns": {"customer_id": "c"}}
+    (tmp_path / "lake.yml").write_text(yaml.safe_dump(doc))
+    with pytest.raises(ParameterError, match="remote path needs the Spark engine") as err:
+        data.read_source(tmp_path / "lake.yml")
+    assert "engine: spark" in str(err.value) and "lake.yml" in str(err.value)
+    doc["engine"] = "spark"
+    doc["columns"] = {c: c for c in ("customer_id", "order_id", "order_ts", "product_id", "quantity", "unit_price")}
+    (tmp_path / "lake.yml").write_text(yaml.safe_dump(doc))
+    src = data.read_source(tmp_path / "lake.yml")
+    assert str(src.path) == "s3://bucket/orders/" and src.where == "s3://bucket/orders/"

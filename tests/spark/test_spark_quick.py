@@ -106,3 +106,22 @@ def test_the_pandas_entry_points_dispatch_to_spark(both):
     assert (got.reindex(want.index)["segment"].astype(str) == want["segment"].astype(str)).all()
     assert customers.kpis(cleaned.data).to_dict()["customers"] == customers.kpis(ref.data).to_dict()["customers"]
     assert ltv.summary(cleaned.data, unit="W").count() == len(ltv.summary(ref.data, unit="W"))
+
+
+def test_a_lakehouse_uri_is_kept_as_written_and_read_by_spark(tmp_path):
+    """``path: file:///...`` (like s3://, abfss://) reaches Spark as written, not folded by pathlib."""
+    import yaml
+
+    from crmlab.spark.data import load_source
+
+    spark()
+    ref = data.load_source(SAMPLE)
+    ref.to_parquet(tmp_path / "orders.parquet", coerce_timestamps="us")  # Spark reads no nanoseconds
+    doc = {"name": "lake", "engine": "spark", "path": f"file://{tmp_path}/orders.parquet",
+           "columns": {c: c for c in ("customer_id", "order_id", "order_ts", "product_id", "quantity", "unit_price")}}
+    (tmp_path / "lake.yml").write_text(yaml.safe_dump(doc))
+    src = data.read_source(tmp_path / "lake.yml")
+    assert str(src.path) == f"file://{tmp_path}/orders.parquet"
+    got = load_source(src)
+    assert got.count() == len(ref)
+    assert got.agg({"quantity": "sum"}).first()[0] == pytest.approx(float(ref["quantity"].sum()))
