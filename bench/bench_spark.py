@@ -26,19 +26,43 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def _uniform(*cols, seed: int):
+    """A deterministic uniform number in (0, 1) from a hash of ``cols``."""
+    from pyspark.sql import functions as F
+
+    return (F.pmod(F.xxhash64(*cols, F.lit(seed)), 1_000_000) + 0.5) / 1_000_000
+
+
 def generate(spark, lines: int, path: Path) -> None:
+    """Write ``lines`` synthetic order lines with a purchase rhythm as Parquet at ``path``.
+
+    About three lines an order and ten lines a customer. Customers differ in how often they
+    buy (the customer of an order is ``floor(customers * u ** 1.3)``, so low ids buy more:
+    from about 2.5 orders to about 100) and in how long they stay: each customer arrives on a
+    day of the first 600 of the two years and stays an exponential time (mean 300 days), and
+    their orders fall uniformly in that stay. Purchase counts vary, dropout is real and recency
+    is below T, so the buy-till-you-die fits are well posed (uniform random dates over the
+    whole two years, as an earlier version drew them, leave nobody dropped out and the fits
+    degenerate).
+    """
     from pyspark.sql import functions as F
 
     customers = max(1, lines // 10)
     start = 1_293_840_000  # 2011-01-01 UTC
-    df = spark.range(lines).select(
-        F.col("id"), (F.col("id") / 3).cast("long").alias("order"))
-    h = F.xxhash64("order")
+    day = 86_400
+    df = spark.range(lines).select(F.col("id"), (F.col("id") / 3).cast("long").alias("order"))
+    cust = F.floor(F.lit(customers) * F.pow(_uniform("order", seed=1), 1.3)).cast("long")
+    df = df.withColumn("cust", cust)
+    arrival = F.floor(_uniform("cust", seed=11) * 600)
+    mean_stay = 20 + 1000 * F.pow(_uniform("cust", seed=15), 2)
+    stay = F.least(-F.log(_uniform("cust", seed=12)) * mean_stay, 730 - arrival)
+    offset_days = arrival + F.floor(_uniform("order", seed=13) * stay)
+    seconds = F.lit(start) + offset_days.cast("long") * day + F.pmod(F.xxhash64("order", F.lit(14)), day)
     df = df.select(
         F.when(F.pmod(F.xxhash64("id", F.lit(7)), 200) == 0, None)
-        .otherwise((F.pmod(h, customers)).cast("string")).alias("customer_id"),
+        .otherwise(F.col("cust").cast("string")).alias("customer_id"),
         F.col("order").cast("string").alias("order_id"),
-        F.timestamp_seconds(F.lit(start) + F.pmod(F.xxhash64("order", F.lit(1)), 730 * 86400)).alias("order_ts"),
+        F.timestamp_seconds(seconds).alias("order_ts"),
         (F.pmod(F.xxhash64("id", F.lit(2)), 4000)).cast("string").alias("product_id"),
         F.lit(None).cast("string").alias("product_name"),
         (1 + F.pmod(F.xxhash64("id", F.lit(3)), 6)).cast("double").alias("quantity"),
@@ -81,7 +105,8 @@ def run_spark(path: Path) -> dict:
     times["btyd_scoring"] = time.perf_counter() - t
     return {"times": times, "rows": int(q.overview.loc["rows", "value"]), "customers": v["customers"],
             "kept": int(q.overview.loc["rows_after_cleaning", "value"]), "segments": int((seg["customers"] > 0).sum()),
-            "distinct_rows_bgnbd": tm.n_rows_, "bg_r": float(tm.params_["r"])}
+            "distinct_rows_bgnbd": tm.n_rows_, "bg_params": {k: float(x) for k, x in tm.params_.items()},
+            "clv_total": v["clv_total"], "p_alive_mean": v["p_alive_mean"]}
 
 
 def run_pandas(path: Path) -> dict:
@@ -109,7 +134,9 @@ def run_pandas(path: Path) -> dict:
     t = time.perf_counter()
     v = ltv.clv(bg, gg, s, margin=0.3, intervals=False).to_dict()
     times["btyd_scoring"] = time.perf_counter() - t
-    return {"times": times, "rows": len(tx), "customers": v["customers"], "bg_r": float(bg.params_["r"])}
+    return {"times": times, "rows": len(tx), "customers": v["customers"],
+            "bg_params": {k: float(x) for k, x in bg.params_.items()}, "clv_total": v["clv_total"],
+            "p_alive_mean": v["p_alive_mean"]}
 
 
 def main() -> None:
@@ -120,7 +147,7 @@ def main() -> None:
     parser.add_argument("--driver-memory", default="3g")
     parser.add_argument("--pandas", action="store_true", help="run the pandas path on the same Parquet instead")
     args = parser.parse_args()
-    path = Path(args.dir) / f"orders_{args.lines}.parquet"
+    path = Path(args.dir) / f"orders_rhythm_{args.lines}.parquet"
     from crmlab.spark.session import get_or_create
 
     spark = get_or_create(args.master, driver_memory=args.driver_memory)
