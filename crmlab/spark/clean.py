@@ -70,20 +70,23 @@ def _touched(flagged, names: list[str]) -> dict[str, dict[str, float]]:
                                     "orders": int(o[c] or 0), "customers": int(cu[c] or 0)} for c in names}}
 
 
-def _duplicates(kept_before, columns: list[str]) -> dict[str, float]:
-    """Exact duplicate lines among ``kept_before``: rows, revenue, orders, customers touched."""
+def _duplicates(kept_before, columns: list[str]):
+    """Exact duplicate lines among ``kept_before``: rows, revenue, orders, customers touched.
+
+    Returns the counts and the cached table of distinct lines with their ``count``: the one
+    shuffle over every column serves both the audit and the de-duplicated data (a second
+    ``dropDuplicates`` would repeat it, the costliest step of the cleaning on a large table).
+    """
     from pyspark.sql import functions as F
 
-    groups = kept_before.groupBy(*[F.col(f"`{c}`") for c in columns]).count().where(F.col("count") > 1)
-    groups = groups.cache()
+    groups = kept_before.groupBy(*[F.col(f"`{c}`") for c in columns]).count().cache()
     extra = F.col("count") - 1
     money = F.when(F.isnan("amount") | F.col("amount").isNull(), 0.0).otherwise(F.col("amount"))
-    r = groups.agg(F.sum(extra).alias("rows"), F.sum(extra * money).alias("revenue"),
-                   F.count_distinct("order_id").alias("orders"),
-                   F.count_distinct("customer_id").alias("customers")).first()
-    groups.unpersist()
+    r = groups.where(F.col("count") > 1).agg(
+        F.sum(extra).alias("rows"), F.sum(extra * money).alias("revenue"),
+        F.count_distinct("order_id").alias("orders"), F.count_distinct("customer_id").alias("customers")).first()
     return {"rows": int(r["rows"] or 0), "revenue": float(r["revenue"] or 0.0), "orders": int(r["orders"] or 0),
-            "customers": int(r["customers"] or 0)}
+            "customers": int(r["customers"] or 0)}, groups
 
 
 def clean(tx, *, cancellations: bool = True, non_positive_quantity: bool = True, non_positive_price: bool = True,
@@ -113,7 +116,7 @@ def clean(tx, *, cancellations: bool = True, non_positive_quantity: bool = True,
     counts = _touched(flagged, names)
     n0 = counts["_n"]
     kept_before = flagged.where("_keep").select(*[F.col(f"`{c}`") for c in columns])
-    dup = _duplicates(kept_before, columns)
+    dup, distinct_lines = _duplicates(kept_before, columns)
     rows = [{"step": s, "applied": switches[s], "description": CLEANING_STEPS[s], **counts["hit_" + s]}
             for s in _STEPS[:-1]]
     rows.append({"step": "duplicates", "applied": duplicates, "description": CLEANING_STEPS["duplicates"], **dup})
@@ -125,7 +128,11 @@ def clean(tx, *, cancellations: bool = True, non_positive_quantity: bool = True,
     audit = pd.DataFrame(rows)
     audit.insert(4, "share_of_rows", audit["rows"] / n0 if n0 else 0.0)
     audit = audit[["step", "applied", "description", "rows", "share_of_rows", "revenue", "orders", "customers"]]
-    data = kept_before.dropDuplicates() if duplicates else kept_before
+    if duplicates:
+        data = distinct_lines.select(*[F.col(f"`{c}`") for c in columns])
+    else:
+        data = kept_before
+        distinct_lines.unpersist()
     flagged.unpersist()
     return CleanResult(set_attrs(data, **attrs_of(tx)), audit)
 

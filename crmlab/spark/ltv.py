@@ -275,10 +275,14 @@ class SparkCLVResult(CLVResult):
     def to_dict(self) -> dict[str, Any]:
         from pyspark.sql import functions as F
 
-        r = self.spark_table.agg(F.count(F.lit(1)).alias("n"), F.sum("clv").alias("t"), F.avg("clv").alias("m"),
-                                 F.avg("p_alive").alias("p")).first()
-        out = {"customers": int(r["n"]), "clv_total": float(r["t"]), "clv_mean": float(r["m"]),
-               "p_alive_mean": float(r["p"])}
+        def valid(c):  # NaN as missing, as pandas' sum and mean skip it
+            return F.when(~F.isnan(c), F.col(c))
+
+        r = self.spark_table.agg(F.count(F.lit(1)).alias("n"), F.sum(valid("clv")).alias("t"),
+                                 F.avg(valid("clv")).alias("m"), F.avg(valid("p_alive")).alias("p")).first()
+        out = {"customers": int(r["n"]), "clv_total": float(r["t"] or 0.0),
+               "clv_mean": float("nan") if r["m"] is None else float(r["m"]),
+               "p_alive_mean": float("nan") if r["p"] is None else float(r["p"])}
         if hasattr(self, "total_interval_"):
             out.update(clv_total_lower=float(self.total_interval_[0]), clv_total_upper=float(self.total_interval_[1]))
         return out
