@@ -19,10 +19,13 @@ SAMPLE = FIXTURES / "online_retail_sample.yml"
 
 @pytest.fixture(scope="module")
 def both():
-    from crmlab.spark.data import load_source
+    from crmlab.spark.data import attrs_of, load_source, set_attrs
 
     spark()
-    return data.load_source(SAMPLE), load_source(SAMPLE)
+    sdf = load_source(SAMPLE)
+    cached = set_attrs(sdf.cache(), **attrs_of(sdf))  # parsed once, not once a Spark job
+    cached.count()
+    return data.load_source(SAMPLE), cached
 
 
 def test_clean_quality_rfm_equal_pandas(both):
