@@ -7,33 +7,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from crmlab.ltv.base import PurchaseModel, _gl
+from crmlab.ltv.base import PurchaseModel, _gl, hyp2f1_distinct
 
 __all__ = ["ParetoNBD"]
-
-
-def _hyp2f1_distinct(a, b, z):
-    """``hyp2f1(a, b, a + 1, z)`` elementwise, evaluated once per distinct ``(a, b, z)``.
-
-    hyp2f1 is most of the cost of a Pareto/NBD fit, and customers share histories: in weeks
-    the rows of a summary hold a few hundred distinct ``(x, t_x)`` and ``(x, T)`` pairs. The
-    values are those of the plain elementwise call, bit for bit (same function, same inputs).
-    """
-    a, b, z = np.broadcast_arrays(a, b, z)
-    if a.ndim != 1 or a.size < 64 or not (np.isfinite(a).all() and np.isfinite(b).all()
-                                          and np.isfinite(z).all()):
-        return special.hyp2f1(a, b, a + 1, z)
-    order = np.lexsort((z, b, a))
-    sa, sb, sz = a[order], b[order], z[order]
-    new = np.empty(len(a), dtype=bool)
-    new[0] = True
-    new[1:] = (sa[1:] != sa[:-1]) | (sb[1:] != sb[:-1]) | (sz[1:] != sz[:-1])
-    if new.sum() > 0.8 * len(a):  # hardly any repeats: not worth the bookkeeping
-        return special.hyp2f1(a, b, a + 1, z)
-    inverse = np.empty(len(a), dtype=np.intp)
-    inverse[order] = np.cumsum(new) - 1
-    da = sa[new]
-    return special.hyp2f1(da, sb[new], da + 1, sz[new])[inverse]
 
 
 class ParetoNBD(PurchaseModel):
@@ -62,8 +38,8 @@ class ParetoNBD(PurchaseModel):
             lo, hi, tt = beta, alpha, s + 1
         rsx = r + s + x
         d = hi - lo
-        p1 = _hyp2f1_distinct(rsx, tt, d / (hi + tx))
-        p2 = _hyp2f1_distinct(rsx, tt, d / (hi + T))
+        p1 = hyp2f1_distinct(rsx, tt, rsx + 1, d / (hi + tx))
+        p2 = hyp2f1_distinct(rsx, tt, rsx + 1, d / (hi + T))
         q1, q2 = hi + tx, hi + T
         # log(p1 / q1^rsx - p2 / q2^rsx), both terms positive, the first larger
         l1 = np.log(p1) - rsx * np.log(q1)

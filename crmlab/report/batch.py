@@ -6,6 +6,7 @@ renders nothing; a notebook that fails does not stop the others.
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,6 +211,44 @@ def _crashed(job: Job, root: Path, as_of: str | None, exc: BaseException) -> Ren
         show_pii=job.show_pii, data=job.data)
 
 
+def _last_seconds(job: Job, root: Path, as_of: str | None) -> float | None:
+    """Wall time of the last render of the same notebook and parameters (its ``report.json``);
+    for a dated run without one, that of the undated report."""
+    good = output_parent(root, job.name, as_of) / report_key(job.given)
+    for path in (good, good.with_name(good.name + FAILED_SUFFIX)):
+        try:
+            return float(json.loads((path / "report.json").read_text(encoding="utf-8"))["seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return _last_seconds(job, root, None) if as_of else None
+
+
+def start_order(prepared: list[Job], root: Path, as_of: str | None) -> list[int]:
+    """The order in which a parallel batch starts its jobs: longest first.
+
+    A worker takes the next job when it is free, so the longest notebook started last would
+    run alone at the end; starting the longest first (by the time its last report took)
+    lets the workers finish together. Jobs never rendered go first, in batch order (they
+    may be long); without any past report the batch order is kept.
+
+    Parameters
+    ----------
+    prepared : list of Job
+        The batch.
+    root : Path
+        The output root (where the last reports are).
+    as_of : str or None
+        The run date of a dated run.
+
+    Returns
+    -------
+    list of int
+        Indexes into ``prepared``.
+    """
+    past = [_last_seconds(job, root, as_of) for job in prepared]
+    return sorted(range(len(prepared)), key=lambda i: (past[i] is not None, -(past[i] or 0.0), i))
+
+
 def _run_jobs(prepared: list[Job], root: Path, results: list[RenderResult | None], *,
               as_of: str | None, timeout: float | None, jobs: int, progress: bool,
               echo: Callable[[str], Any] | None) -> None:
@@ -242,8 +281,8 @@ def _run_jobs(prepared: list[Job], root: Path, results: list[RenderResult | None
             # each worker is a fresh process: kernels and stderr redirection stay apart
             with ProcessPoolExecutor(max_workers=min(jobs, len(prepared)),
                                      mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = {pool.submit(execute, job, root, **kwargs): i
-                           for i, job in enumerate(prepared)}
+                futures = {pool.submit(execute, prepared[i], root, **kwargs): i
+                           for i in start_order(prepared, root, as_of)}
                 for future in as_completed(futures):
                     done(futures[future], future.result)
         else:
