@@ -128,7 +128,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cores() -> int:
     """Notebooks rendered at once by default: one per CPU core this process may use, at
     most 4 (each kernel holds its data in memory). On 2 cores two workers render
-    ``--all`` faster than one (bench/bench_report.py)."""
+    ``--all`` in 0.75-0.87 of the time of one (bench/bench_report.py)."""
     try:
         usable = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not on Linux

@@ -272,7 +272,7 @@ def _run_jobs(prepared: list[Job], root: Path, results: list[RenderResult | None
     A job whose render raises (a report that cannot be written, a worker that died) gets a
     failed result; the other jobs go on.
     """
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import ProcessPoolExecutor
 
     from tqdm.auto import tqdm
 
@@ -289,7 +289,7 @@ def _run_jobs(prepared: list[Job], root: Path, results: list[RenderResult | None
         bar = tqdm(total=len(prepared), desc="rendering", unit="notebook", file=sys.stderr,
                    disable=not progress, leave=False)
         try:
-            _collect(prepared, root, results, futures, bar, echo, kwargs, as_completed)
+            _collect(prepared, root, results, futures, bar, echo, kwargs)
         finally:
             bar.close()
     finally:
@@ -298,8 +298,11 @@ def _run_jobs(prepared: list[Job], root: Path, results: list[RenderResult | None
 
 
 def _collect(prepared: list[Job], root: Path, results: list[RenderResult | None], futures: dict,
-             bar: Any, echo: Callable[[str], Any] | None, kwargs: dict, as_completed: Callable) -> None:
-    """Fill ``results`` from the workers' futures, or by rendering in order without them."""
+             bar: Any, echo: Callable[[str], Any] | None, kwargs: dict) -> None:
+    """Fill ``results`` from the workers' futures (``{future: job index}``), or, without
+    workers, by rendering the jobs in order here."""
+    from concurrent.futures import as_completed
+
     as_of = kwargs["as_of"]
 
     def done(i: int, run: Callable[[], RenderResult]) -> None:
