@@ -41,6 +41,38 @@ def _gl(z):
     return special.gammaln(z)
 
 
+def hyp2f1_distinct(a: Any, b: Any, c: Any, z: Any) -> np.ndarray:
+    """``scipy.special.hyp2f1(a, b, c, z)`` elementwise, evaluated once per distinct row.
+
+    hyp2f1 is most of the cost of a Pareto/NBD fit and of BG/NBD expectations, and customers
+    share histories: the 1,357 distinct weekly rows of a churn holdout hold only 327
+    ``(x, t_x)`` and 300 ``(x, T)`` pairs. The values are those of the plain elementwise
+    call, bit for bit (same function, same inputs).
+
+    Parameters
+    ----------
+    a, b, c, z : array-like
+        Broadcast together.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    a, b, c, z = np.broadcast_arrays(a, b, c, z)
+    if a.ndim != 1 or a.size < 64 or not all(np.isfinite(v).all() for v in (a, b, c, z)):
+        return special.hyp2f1(a, b, c, z)
+    order = np.lexsort((z, c, b, a))
+    cols = [v[order] for v in (a, b, c, z)]
+    new = np.empty(len(a), dtype=bool)
+    new[0] = True
+    new[1:] = np.logical_or.reduce([v[1:] != v[:-1] for v in cols])
+    if new.sum() > 0.8 * len(a):  # hardly any repeats: not worth the bookkeeping
+        return special.hyp2f1(a, b, c, z)
+    inverse = np.empty(len(a), dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return special.hyp2f1(*(v[new] for v in cols))[inverse]
+
+
 class FitResult(Result):
     """A fitted model: parameters with standard errors and 95% intervals, LL, AIC, BIC.
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from crmlab.ltv.base import _gl
+from crmlab.ltv.base import _gl, hyp2f1_distinct
 from crmlab.ltv.bgnbd import BGNBD
 
 __all__ = ["MBGNBD"]
@@ -50,7 +50,7 @@ class MBGNBD(BGNBD):
     def _conditional_expected(self, t, x, tx, T, p):
         r, alpha, a, b = p
         z = t / (alpha + T + t)
-        hyp = special.hyp2f1(r + x, b + x + 1, a + b + x, z)
+        hyp = hyp2f1_distinct(r + x, b + x + 1, a + b + x, z)
         front = (a + b + x) / (a - 1)
         inner = 1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp
         return front * inner * self._p_alive(x, tx, T, p)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from crmlab.ltv.base import PurchaseModel, _gl
+from crmlab.ltv.base import PurchaseModel, _gl, hyp2f1_distinct
 
 __all__ = ["ParetoNBD"]
 
@@ -38,8 +38,8 @@ class ParetoNBD(PurchaseModel):
             lo, hi, tt = beta, alpha, s + 1
         rsx = r + s + x
         d = hi - lo
-        p1 = special.hyp2f1(rsx, tt, rsx + 1, d / (hi + tx))
-        p2 = special.hyp2f1(rsx, tt, rsx + 1, d / (hi + T))
+        p1 = hyp2f1_distinct(rsx, tt, rsx + 1, d / (hi + tx))
+        p2 = hyp2f1_distinct(rsx, tt, rsx + 1, d / (hi + T))
         q1, q2 = hi + tx, hi + T
         # log(p1 / q1^rsx - p2 / q2^rsx), both terms positive, the first larger
         l1 = np.log(p1) - rsx * np.log(q1)

@@ -6,6 +6,7 @@ renders nothing; a notebook that fails does not stop the others.
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,6 +211,59 @@ def _crashed(job: Job, root: Path, as_of: str | None, exc: BaseException) -> Ren
         show_pii=job.show_pii, data=job.data)
 
 
+def _last_seconds(job: Job, root: Path, as_of: str | None) -> float | None:
+    """Wall time of the last render of the same notebook and parameters (its ``report.json``);
+    for a dated run without one, that of the undated report."""
+    good = output_parent(root, job.name, as_of) / report_key(job.given)
+    for path in (good, good.with_name(good.name + FAILED_SUFFIX)):
+        try:
+            return float(json.loads((path / "report.json").read_text(encoding="utf-8"))["seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return _last_seconds(job, root, None) if as_of else None
+
+
+def start_order(prepared: list[Job], root: Path, as_of: str | None) -> list[int]:
+    """The order in which a parallel batch starts its jobs: longest first.
+
+    A worker takes the next job when it is free, so the longest notebook started last would
+    run alone at the end; starting the longest first (by the time its last report took)
+    lets the workers finish together. Jobs never rendered go first, in batch order (they
+    may be long); without any past report the batch order is kept.
+
+    Parameters
+    ----------
+    prepared : list of Job
+        The batch.
+    root : Path
+        The output root (where the last reports are).
+    as_of : str or None
+        The run date of a dated run.
+
+    Returns
+    -------
+    list of int
+        Indexes into ``prepared``.
+    """
+    past = [_last_seconds(job, root, as_of) for job in prepared]
+    return sorted(range(len(prepared)), key=lambda i: (past[i] is not None, -(past[i] or 0.0), i))
+
+
+def _worker_context() -> Any:
+    """How batch workers start: forked on Linux while this process runs no other thread
+    (a worker then starts with papermill and crmlab already imported, about 2 s sooner
+    per worker), else a fresh interpreter (``spawn``), as on macOS and Windows or inside a
+    Jupyter kernel."""
+    import multiprocessing
+    import threading
+
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        import crmlab.report.render  # noqa: F401 - imported once, before the fork
+
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 def _run_jobs(prepared: list[Job], root: Path, results: list[RenderResult | None], *,
               as_of: str | None, timeout: float | None, jobs: int, progress: bool,
               echo: Callable[[str], Any] | None) -> None:
@@ -218,10 +272,38 @@ def _run_jobs(prepared: list[Job], root: Path, results: list[RenderResult | None
     A job whose render raises (a report that cannot be written, a worker that died) gets a
     failed result; the other jobs go on.
     """
+    from concurrent.futures import ProcessPoolExecutor
+
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(prepared), desc="rendering", unit="notebook", file=sys.stderr,
-               disable=not progress, leave=False)
+    kwargs = {"as_of": as_of, "timeout": timeout}
+    pool, futures = None, {}
+    if jobs > 1 and len(prepared) > 1:
+        # each worker is its own process: kernels and stderr redirection stay apart; they
+        # start (fork) on the first submit, before the progress bar starts its thread
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(prepared)), mp_context=_worker_context())
+    try:
+        if pool is not None:
+            futures = {pool.submit(execute, prepared[i], root, **kwargs): i
+                       for i in start_order(prepared, root, as_of)}
+        bar = tqdm(total=len(prepared), desc="rendering", unit="notebook", file=sys.stderr,
+                   disable=not progress, leave=False)
+        try:
+            _collect(prepared, root, results, futures, bar, echo, kwargs)
+        finally:
+            bar.close()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _collect(prepared: list[Job], root: Path, results: list[RenderResult | None], futures: dict,
+             bar: Any, echo: Callable[[str], Any] | None, kwargs: dict) -> None:
+    """Fill ``results`` from the workers' futures (``{future: job index}``), or, without
+    workers, by rendering the jobs in order here."""
+    from concurrent.futures import as_completed
+
+    as_of = kwargs["as_of"]
 
     def done(i: int, run: Callable[[], RenderResult]) -> None:
         try:
@@ -233,25 +315,13 @@ def _run_jobs(prepared: list[Job], root: Path, results: list[RenderResult | None
             echo(_echo_line(result))
         bar.update(1)
 
-    kwargs = {"as_of": as_of, "timeout": timeout}
-    try:
-        if jobs > 1 and len(prepared) > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            # each worker is a fresh process: kernels and stderr redirection stay apart
-            with ProcessPoolExecutor(max_workers=min(jobs, len(prepared)),
-                                     mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = {pool.submit(execute, job, root, **kwargs): i
-                           for i, job in enumerate(prepared)}
-                for future in as_completed(futures):
-                    done(futures[future], future.result)
-        else:
-            for i, job in enumerate(prepared):
-                bar.set_postfix_str(job.name)
-                done(i, lambda job=job: execute(job, root, **kwargs))
-    finally:
-        bar.close()
+    if futures:
+        for future in as_completed(futures):
+            done(futures[future], future.result)
+        return
+    for i, job in enumerate(prepared):
+        bar.set_postfix_str(job.name)
+        done(i, lambda job=job: execute(job, root, **kwargs))
 
 
 def render_batch(notebooks: Iterable[Any] | None = None, *, config_file: str | Path | None = None,

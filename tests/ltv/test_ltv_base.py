@@ -132,3 +132,20 @@ def test_purchase_model_declares_its_hooks(cdnow):
     copy, ref = BGCopy().fit(cdnow), ltv.BGNBD().fit(cdnow)
     np.testing.assert_allclose(copy.params_, ref.params_, rtol=1e-10)
     np.testing.assert_allclose(copy.p_alive(cdnow), ref.p_alive(cdnow), rtol=1e-10)
+
+
+def test_hyp2f1_distinct_is_the_plain_call_bit_for_bit():
+    from scipy import special
+
+    from crmlab.ltv.base import hyp2f1_distinct
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 20, 5000).astype(float)  # repeated histories, as customers share them
+    T = rng.integers(1, 60, 5000).astype(float)
+    a, b, c, z = 0.8 + x, 1.3 + x, 1.8 + x, 3.0 / (9.0 + T)
+    got = hyp2f1_distinct(a, b, c, z)
+    assert np.array_equal(got, special.hyp2f1(a, b, c, z))
+    # scalars, short and non-finite inputs take the plain call
+    assert np.array_equal(hyp2f1_distinct(a[:10], 1.0, c[:10], 0.5), special.hyp2f1(a[:10], 1.0, c[:10], 0.5))
+    z[3] = np.nan
+    assert np.array_equal(hyp2f1_distinct(a, b, c, z), special.hyp2f1(a, b, c, z), equal_nan=True)

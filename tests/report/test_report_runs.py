@@ -70,3 +70,33 @@ def test_dated_batch_run_with_manifest(tmp_path):
     index = report.write_index(tmp_path).read_text()
     assert index.index("Run 2011-12-01") < index.index("Run 2011-09-01")
     assert report.list_runs(tmp_path) == ["2011-09-01", "2011-12-01"]
+
+
+def test_parallel_batch_publishes_like_the_sequential_one(tmp_path):
+    """jobs=2: each report is published whole in its place (no leftover work folders), a
+    failure stays beside the others, results come back in batch order."""
+    batch = report.render_batch([BROKEN, (OK, {"n": "1"}), (OK, {"n": "2"})], output_root=tmp_path,
+                                jobs=2, progress=False)
+    broken, one, two = batch.results
+    assert broken.status == "failed" and broken.path == tmp_path / "nb_broken" / "default.failed"
+    assert one.path == tmp_path / "nb_ok" / "n=1" and one.metrics["n"] == 1
+    assert two.path == tmp_path / "nb_ok" / "n=2" and two.metrics["n"] == 2
+    assert sorted(p.name for p in (tmp_path / "nb_ok").iterdir()) == ["n=1", "n=2"]
+    assert all((r.path / "report.html").is_file() for r in batch.results)
+    assert "n=2/report.html" in batch.index.read_text()
+
+
+def test_parallel_batch_starts_the_longest_notebook_first(tmp_path):
+    """Past report.json times order a parallel batch, longest first; never-rendered jobs
+    go first in batch order."""
+    from crmlab.report.batch import start_order
+    from crmlab.report.render import prepare
+
+    jobs = [prepare(OK, {"n": str(n)}, show_pii=False, as_of=None) for n in (1, 2, 3, 4)]
+    for n, seconds in ((1, 5.0), (2, 30.0), (4, 12.0)):
+        (tmp_path / "nb_ok" / f"n={n}").mkdir(parents=True)
+        (tmp_path / "nb_ok" / f"n={n}" / "report.json").write_text(json.dumps({"seconds": seconds}))
+    assert start_order(jobs, tmp_path, None) == [2, 1, 3, 0]
+    # a dated run without its own history uses the undated reports' times
+    assert start_order(jobs, tmp_path, "2011-09-01") == [2, 1, 3, 0]
+    assert start_order(jobs, tmp_path / "elsewhere", None) == [0, 1, 2, 3]
