@@ -250,10 +250,11 @@ def setup(path_fn, *modules):
 JOBS = {"crmlab": (crmlab_job, ("crmlab.data", "crmlab.segments")), "polars": (polars_job, ("polars",)),
         "duckdb": (duckdb_job, ("duckdb", "pandas")), "pandas": (pandas_job, ("pandas", "pyarrow.csv"))}
 for _name, (_job, _mods) in JOBS.items():
+    crm = _name == "crmlab"
     case(f"1x_{_name}", setup(lambda: config.ONLINE_RETAIL, *_mods), _job,
-         "within 1.25x of polars" if _name == "crmlab" else "peer")
+         "within 1.25x of polars" if crm else "peer", peer="1x_polars" if crm else None)
     case(f"x10_{_name}", setup(build_x10, *_mods), _job,
-         "within 1.25x of polars, peak <= DuckDB's" if _name == "crmlab" else "peer")
+         "within 1.25x of polars, peak <= DuckDB's" if crm else "peer", peer="x10_polars" if crm else None)
 
 if __name__ == "__main__":
     main()

@@ -25,12 +25,13 @@ def spark():
 
 
 @lru_cache(maxsize=None)
-def spark_source(name: str):
-    """A shipped source read by Spark, cached in memory."""
+def spark_source(name, as_of: str | None = None):
+    """A source (shipped name or source file) read by Spark, cached in memory, once a test run
+    (module fixtures are set up again when xdist interleaves two modules of the group)."""
     from crmlab.spark.data import attrs_of, load_source, set_attrs
 
     spark()
-    sdf = load_source(name)
+    sdf = load_source(name, as_of=as_of)
     cached = sdf.cache()
     cached.count()
     return set_attrs(cached, **attrs_of(sdf))

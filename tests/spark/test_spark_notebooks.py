@@ -4,11 +4,13 @@ render (slow: make test-all); the notebooks that cannot run on Spark refused up 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from spark_session import SPARK, spark
+from spark_session import SPARK, spark, spark_source
 
 from crmlab import basket, customers, data, dates, ltv, retention, segments
 
@@ -19,15 +21,17 @@ SAMPLE = FIXTURES / "online_retail_sample.yml"
 AS_OF = "2011-10-01"
 
 
+@lru_cache(maxsize=None)
+def _both():
+    tx = data.clean(data.load_source(SAMPLE, as_of=AS_OF)).data
+    sdf = data.clean(spark_source(SAMPLE, AS_OF)).data.cache()
+    return tx, sdf
+
+
 @pytest.fixture(scope="module")
 def both():
     """The cleaned sample before AS_OF, as pandas and as Spark (cached) DataFrames."""
-    from crmlab.spark.data import load_source
-
-    spark()
-    tx = data.clean(data.load_source(SAMPLE, as_of=AS_OF)).data
-    sdf = data.clean(load_source(SAMPLE, as_of=AS_OF)).data.cache()
-    return tx, sdf
+    return _both()
 
 
 def test_row_count_and_total_read_both_engines(both):

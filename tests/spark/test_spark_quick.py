@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from spark_session import SPARK, spark
+from spark_session import SPARK, spark, spark_source
 
 from crmlab import basket, campaign, data, ltv, segments
 
@@ -19,13 +19,7 @@ SAMPLE = FIXTURES / "online_retail_sample.yml"
 
 @pytest.fixture(scope="module")
 def both():
-    from crmlab.spark.data import attrs_of, load_source, set_attrs
-
-    spark()
-    sdf = load_source(SAMPLE)
-    cached = set_attrs(sdf.cache(), **attrs_of(sdf))  # parsed once, not once a Spark job
-    cached.count()
-    return data.load_source(SAMPLE), cached
+    return data.load_source(SAMPLE), spark_source(SAMPLE)  # Spark's parsed once and cached
 
 
 def test_clean_quality_rfm_equal_pandas(both):
