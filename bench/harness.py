@@ -165,14 +165,20 @@ def main() -> None:
           + ("" if args.repeats >= MIN_REPEATS else f"  (only {args.repeats} repeats: not for the record)"))
     runs: dict[str, list] = {n: [] for n in names}
     RESULTS_DIR.mkdir(exist_ok=True)
+    out_path = RESULTS_DIR / f"{script.stem}.json"
+    # a run of some cases keeps the other cases' figures (each case notes the load it ran under)
+    kept = json.loads(out_path.read_text()).get("cases", {}) if args.case and out_path.exists() else {}
+    kept = {k: v for k, v in kept.items() if k not in names}
     for done in range(1, args.repeats + 1):
         for name in names:  # alternating: every ratio compares runs made side by side
             runs[name].append(_run_child(script, name))
         # figures so far, so a long run that is stopped still leaves its rounds
-        report["cases"] = {name: summarise(runs[name], _CASES[name]) for name in names}
+        load = machine()["load_average"]
+        report["cases"] = {**kept, **{name: {**summarise(runs[name], _CASES[name]), "load_average": load}
+                                      for name in names}}
         add_ratios(report["cases"])
-        report["machine_after"] = {"load_average": machine()["load_average"], "rounds": done}
-        (RESULTS_DIR / f"{script.stem}.json").write_text(json.dumps(report, indent=2))
+        report["machine_after"] = {"load_average": load, "rounds": done}
+        out_path.write_text(json.dumps(report, indent=2))
     for name, s in report["cases"].items():
         ratio = f"  {s['ratio_time']:.2f}x time, {s['ratio_peak']:.2f}x memory of {s['peer']}" if "ratio_time" in s else ""
         print(f"{name:40s} median {s['median_s']:8.3f} s (cpu {s['median_cpu_s']:.3f}, min {s['min_s']:.3f}, "
