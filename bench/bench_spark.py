@@ -35,7 +35,7 @@ def _uniform(*cols, seed: int):
     """A deterministic uniform number in (0, 1) from a hash of ``cols``."""
     from pyspark.sql import functions as F
 
-    return (F.pmod(F.xxhash64(*cols, F.lit(seed)), 1_000_000) + 0.5) / 1_000_000
+    return (F.pmod(F.xxhash64(*cols, F.lit(seed)), 1 << 40) + 0.5) / float(1 << 40)
 
 
 def generate(spark, lines: int, path: Path) -> None:
@@ -66,13 +66,13 @@ def generate(spark, lines: int, path: Path) -> None:
     df = df.select(
         F.when(F.pmod(F.xxhash64("id", F.lit(7)), 200) == 0, None)
         .otherwise(F.col("cust").cast("string")).alias("customer_id"),
-        F.col("order").cast("string").alias("order_id"),
+        F.when(F.pmod(F.xxhash64("order", F.lit(5)), 100) == 0, F.concat(F.lit("C"), F.col("order").cast("string")))
+        .otherwise(F.col("order").cast("string")).alias("order_id"),
         F.timestamp_seconds(seconds).alias("order_ts"),
         (F.pmod(F.xxhash64("id", F.lit(2)), 4000)).cast("string").alias("product_id"),
         F.lit(None).cast("string").alias("product_name"),
         (1 + F.pmod(F.xxhash64("id", F.lit(3)), 6)).cast("double").alias("quantity"),
         (F.pmod(F.xxhash64("id", F.lit(4)), 2000) / 100 + 0.5).alias("unit_price"),
-        (F.pmod(F.xxhash64("order", F.lit(5)), 100) == 0).alias("is_cancellation"),
         F.lit("UK").alias("country"))
     df = df.withColumn("amount", F.col("quantity") * F.col("unit_price"))
     df.write.mode("overwrite").parquet(str(path))
@@ -86,13 +86,19 @@ def jvm_peak_mb(spark) -> float:
     return float("nan")
 
 
-def run_spark(path: Path) -> dict:
+def _source(path: Path):
+    """The synthetic table as a source: canonical column names, cancellations marked by "C"."""
     from crmlab.data import Source
+
+    return Source(name="synthetic", path=path, cancel_prefix="C")
+
+
+def run_spark(path: Path) -> dict:
     from crmlab.spark import clean as sclean, data as sdata, ltv as sltv, segments as sseg
 
     times = {}
     t = time.perf_counter()
-    tx = sdata.load_source(Source(name="synthetic", path=path))
+    tx = sdata.load_source(_source(path))
     c = sclean.clean(tx)
     cleaned = c.data.cache()
     q = sclean.quality_summary(tx, c)
@@ -115,17 +121,11 @@ def run_spark(path: Path) -> dict:
 
 
 def run_pandas(path: Path) -> dict:
-    import pandas as pd
-
     from crmlab import data, ltv, segments
 
     times = {}
     t = time.perf_counter()
-    tx = pd.read_parquet(path)
-    for col in ("customer_id", "order_id", "product_id", "product_name", "country"):
-        tx[col] = tx[col].astype("string")
-    tx["order_ts"] = tx["order_ts"].dt.tz_localize(None).astype("datetime64[ns]") \
-        if getattr(tx["order_ts"].dt, "tz", None) is not None else tx["order_ts"].astype("datetime64[ns]")
+    tx = data.load_source(_source(path))
     c = data.clean(tx)
     data.quality_summary(tx, c)
     times["load_clean_quality"] = time.perf_counter() - t
@@ -153,7 +153,7 @@ def _jvm_cpu_s(spark) -> float:
 
 def one(lines: int, engine: str, args) -> dict:
     """One run at one size in this process (the parent runs each in a fresh process)."""
-    path = Path(args.dir) / f"orders_rhythm_{lines}.parquet"
+    path = Path(args.dir) / f"orders_rhythm3_{lines}.parquet"
     from crmlab.spark.session import get_or_create
 
     spark = get_or_create(args.master, driver_memory=args.driver_memory)
@@ -162,6 +162,10 @@ def one(lines: int, engine: str, args) -> dict:
         generate(spark, lines, path)
         print(f"generated {lines:,} lines in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     if engine == "pandas":
+        single = path.with_suffix(".single")  # the pandas reader takes one file, not Spark's folder
+        if not (single / "_SUCCESS").exists():
+            spark.read.parquet(str(path)).coalesce(1).write.mode("overwrite").parquet(str(single))
+        path = next(single.glob("part-*.parquet"))
         spark.stop()
         c0 = resource.getrusage(resource.RUSAGE_SELF)
         out = run_pandas(path)
@@ -210,6 +214,9 @@ def main() -> None:
     from harness import RESULTS_DIR, describe, machine
 
     report = {"machine": machine(), "script": Path(__file__).name, "cases": {}}
+    previous = RESULTS_DIR / "bench_spark.json"
+    if previous.exists():  # sizes not run now keep their figures (each notes its own load)
+        report["cases"] = json.loads(previous.read_text()).get("cases", {})
     print(f"# {report['script']} on {describe(report['machine'])} (one run a size)")
     plan = [("spark", n) for n in (args.lines or [5_000_000, 50_000_000])]
     plan += [("pandas", n) for n in (args.pandas_lines or [5_000_000, 20_000_000])]
@@ -224,6 +231,7 @@ def main() -> None:
             report.setdefault("failed", {})[name] = tail
             continue
         out = json.loads(proc.stdout.strip().splitlines()[-1])
+        out["load_average"] = machine()["load_average"]
         report["cases"][name] = _case(out)
         print(f"{name}: {out['total_s']} s {out['times']}, driver JVM {out.get('driver_jvm_peak_mb', '-')} MB, "
               f"Python {out['python_peak_mb']} MB")
