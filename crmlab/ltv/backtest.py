@@ -167,10 +167,10 @@ class BacktestResult(Result):
                            "wins": per_cutoff.loc[per_cutoff.groupby("cutoff")["mae"].idxmin(), "model"]
                            .value_counts().reindex(g.size().index, fill_value=0)})
         lb["purchase_model"] = ~lb.index.isin(REFERENCES)
-        self.leaderboard = lb.sort_values(["mae", "rmse"])
+        self.leaderboard = _rank(lb)
         self.leaderboard.insert(0, "rank", np.arange(1, len(lb) + 1))
         self.best = str(self.leaderboard.index[0])
-        self.best_purchase_model = str(self.leaderboard.index[self.leaderboard["purchase_model"]][0])
+        self.best_purchase_model = str(_rank(lb[lb["purchase_model"]]).index[0])
         cuts = per_cutoff["cutoff"].drop_duplicates()
         self.notes = (f"{len(cuts)} cut-offs ({cuts.min().date()} to {cuts.max().date()}), {horizon_days}-day "
                       f"windows; best per-customer error: {self.best}; best purchase model: "
@@ -195,6 +195,25 @@ class BacktestResult(Result):
         ax.set_ylabel(f"mean absolute error per customer ({self.horizon_days}-day window)")
         ax.legend()
         return ax
+
+
+#: Mean errors within this relative distance of the best count as a tie.
+TIE_TOLERANCE = 1e-6
+
+
+def _rank(lb: pd.DataFrame) -> pd.DataFrame:
+    """Leaderboard rows by mean absolute error; errors within :data:`TIE_TOLERANCE` of each
+    other are a tie, kept in the order the models were given (BG/NBD first). Where dropout is
+    not identified the three purchase models give the same predictions to nine digits, and the
+    optimiser's last digits would otherwise pick the winner (differently on Spark and pandas)."""
+    key = pd.Series(np.nan, index=lb.index)
+    anchor = np.nan
+    for name, value in lb["mae"].sort_values().items():
+        if not value <= anchor + abs(anchor) * TIE_TOLERANCE:
+            anchor = value
+        key[name] = anchor
+    order = pd.Series(np.arange(len(lb)), index=lb.index)
+    return lb.assign(_k=key, _o=order).sort_values(["_k", "_o"]).drop(columns=["_k", "_o"])
 
 
 def backtest(tx: pd.DataFrame, *, as_of: Any = None, cutoffs: Sequence[Any] | None = None, n_cutoffs: int = 4,
