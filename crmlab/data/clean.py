@@ -166,13 +166,8 @@ def clean(
                            non_positive_price=non_positive_price, unknown_customers=unknown_customers,
                            duplicates=duplicates)
     require_columns(tx, ("order_id", "quantity", "unit_price", "amount", "customer_id"))
-    switches = {
-        "cancellations": cancellations,
-        "non_positive_quantity": non_positive_quantity,
-        "non_positive_price": non_positive_price,
-        "unknown_customers": unknown_customers,
-        "duplicates": duplicates,
-    }
+    switches = dict(zip(CLEANING_STEPS, (cancellations, non_positive_quantity, non_positive_price,
+                                         unknown_customers, duplicates)))
     n0 = len(tx)
     keep = np.ones(n0, dtype=bool)
     amount = tx["amount"].to_numpy(dtype=float, na_value=np.nan)
