@@ -158,8 +158,8 @@ def main() -> None:
         return
     script = Path(sys.argv[0]).resolve()
     names = args.case or list(_CASES)
-    names += [p for n in names if (p := _CASES[n]["peer"]) and p not in names]
-    names = list(dict.fromkeys(names))  # a peer of two cases runs once a round
+    # every case's peer too, once a round even when two cases share it
+    names = list(dict.fromkeys(names + [p for n in names if (p := _CASES[n]["peer"])]))
     report = {"machine": machine(), "script": script.name, "cases": {}}
     print(f"# {script.name} on {describe(report['machine'])}"
           + ("" if args.repeats >= MIN_REPEATS else f"  (only {args.repeats} repeats: not for the record)"))

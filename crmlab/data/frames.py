@@ -48,8 +48,9 @@ def total(frame: Any, column: str) -> float:
         return float(frame[column].sum())
     from pyspark.sql import functions as F
 
-    value = F.when(~F.isnan(column), F.col(column))
-    return float(frame.agg(F.sum(value)).first()[0] or 0.0)
+    from crmlab.spark.data import not_nan
+
+    return float(frame.agg(F.sum(not_nan(column))).first()[0] or 0.0)
 
 
 def distinct_count(frame: Any, column: str) -> int:

@@ -16,9 +16,10 @@ from typing import Any
 import pandas as pd
 
 from crmlab.data.clean import CLEANING_STEPS, CleanResult
+from crmlab.data.frames import distinct_count
 from crmlab.data.quality import DataQuality
 from crmlab.errors import DataError
-from crmlab.spark.data import attrs_of, set_attrs
+from crmlab.spark.data import attrs_of, not_nan, set_attrs
 
 __all__ = ["clean", "quality_summary"]
 
@@ -53,11 +54,18 @@ def _flags(sdf, switches: dict[str, bool]):
     return sdf.select("*", *cols, keep.alias("_keep"))
 
 
+def _money():
+    """The amount with missing and NaN as 0, for revenue sums."""
+    from pyspark.sql import functions as F
+
+    return F.coalesce(not_nan("amount"), F.lit(0.0))
+
+
 def _touched(flagged, names: list[str]) -> dict[str, dict[str, float]]:
     """Rows, revenue, orders and customers per flag column, in three passes."""
     from pyspark.sql import functions as F
 
-    money = F.when(F.isnan("amount") | F.col("amount").isNull(), 0.0).otherwise(F.col("amount"))
+    money = _money()
     row = flagged.agg(F.count(F.lit(1)).alias("_n"),
                       *[F.sum(F.col(c).cast("long")).alias("rows_" + c) for c in names],
                       *[F.sum(F.when(F.col(c), money)).alias("rev_" + c) for c in names]).first()
@@ -81,7 +89,7 @@ def _duplicates(kept_before, columns: list[str]):
 
     groups = kept_before.groupBy(*[F.col(f"`{c}`") for c in columns]).count().cache()
     extra = F.col("count") - 1
-    money = F.when(F.isnan("amount") | F.col("amount").isNull(), 0.0).otherwise(F.col("amount"))
+    money = _money()
     r = groups.where(F.col("count") > 1).agg(
         F.sum(extra).alias("rows"), F.sum(extra * money).alias("revenue"),
         F.count_distinct("order_id").alias("orders"), F.count_distinct("customer_id").alias("customers")).first()
@@ -164,9 +172,9 @@ def quality_summary(tx, cleaned: CleanResult | None = None) -> DataQuality:
                  F.sum(F.coalesce(F.col("is_cancellation"), F.lit(False)).cast("long")).alias("cancel")
                  if "is_cancellation" in tx.columns else F.lit(0).alias("cancel"),
                  F.min("order_ts").alias("first"), F.max("order_ts").alias("last"),
-                 F.sum(F.when(~F.isnan("amount"), F.col("amount"))).alias("revenue"),
+                 F.sum(not_nan("amount")).alias("revenue"),
                  *[missing(c) for c in tx.columns]).first()
-    distinct = {c: _n_distinct(tx, c) for c in ("customer_id", "order_id", "product_id")}
+    distinct = {c: distinct_count(tx, c) for c in ("customer_id", "order_id", "product_id")}
     n = int(row["rows"])
     values: list[Any] = [
         attrs_of(tx).get("source", ""), n, distinct["customer_id"], distinct["order_id"], distinct["product_id"],
@@ -185,9 +193,3 @@ def quality_summary(tx, cleaned: CleanResult | None = None) -> DataQuality:
     miss = pd.DataFrame({"missing": na, "share": na / n if n else na * float("nan")})
     return DataQuality(pd.DataFrame({"value": values}, index=index), miss,
                        cleaned.audit if cleaned is not None else None)
-
-
-def _n_distinct(sdf, column: str) -> int:
-    from pyspark.sql import functions as F
-
-    return int(sdf.where(F.col(column).isNotNull()).select(column).distinct().count())

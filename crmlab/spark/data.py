@@ -30,7 +30,8 @@ from crmlab.data.source import Source, read_source
 from crmlab.errors import DataError, ParameterError
 from crmlab.spark.session import get_or_create, is_spark_frame
 
-__all__ = ["read_spark", "load_source", "load_transactions", "strftime_to_spark", "set_attrs", "attrs_of"]
+__all__ = ["read_spark", "load_source", "load_transactions", "strftime_to_spark", "set_attrs", "attrs_of",
+           "not_nan"]
 
 _ID_COLS = ("customer_id", "order_id", "product_id")
 _STRFTIME = {"Y": "yyyy", "y": "yy", "m": "MM", "d": "dd", "H": "HH", "I": "hh", "M": "mm", "S": "ss",
@@ -40,6 +41,22 @@ _AUTO_MONTHFIRST = ("M/d/yyyy H:mm", "M/d/yyyy H:mm:ss", "M/d/yyyy", "yyyy/M/d H
                     "yyyy/M/d", "yyyy.M.d H:mm:ss", "yyyy.M.d", "yyyyMMdd", "yyyy-M-d h:mm:ss a",
                     "yyyy-M-d h:mm a")
 _AUTO_DAYFIRST = tuple(p.replace("M/d/yyyy", "d/M/yyyy") for p in _AUTO_MONTHFIRST)
+
+
+def not_nan(column: str):
+    """``column`` with NaN as missing: Spark's sum and mean count NaN, pandas' skip it.
+
+    Parameters
+    ----------
+    column : str
+
+    Returns
+    -------
+    pyspark.sql.Column
+    """
+    from pyspark.sql import functions as F
+
+    return F.when(~F.isnan(column), F.col(column))
 
 
 def set_attrs(sdf: Any, **values: Any) -> Any:

@@ -275,11 +275,10 @@ class SparkCLVResult(CLVResult):
     def to_dict(self) -> dict[str, Any]:
         from pyspark.sql import functions as F
 
-        def valid(c):  # NaN as missing, as pandas' sum and mean skip it
-            return F.when(~F.isnan(c), F.col(c))
+        from crmlab.spark.data import not_nan
 
-        r = self.spark_table.agg(F.count(F.lit(1)).alias("n"), F.sum(valid("clv")).alias("t"),
-                                 F.avg(valid("clv")).alias("m"), F.avg(valid("p_alive")).alias("p")).first()
+        r = self.spark_table.agg(F.count(F.lit(1)).alias("n"), F.sum(not_nan("clv")).alias("t"),
+                                 F.avg(not_nan("clv")).alias("m"), F.avg(not_nan("p_alive")).alias("p")).first()
         out = {"customers": int(r["n"]), "clv_total": float(r["t"] or 0.0),
                "clv_mean": float("nan") if r["m"] is None else float(r["m"]),
                "p_alive_mean": float("nan") if r["p"] is None else float(r["p"])}
