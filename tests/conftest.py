@@ -60,6 +60,8 @@ def assert_clean_report(nb, *, demo: bool = False) -> None:
     """No traceback, missing glyph, NaN or scientific notation; no demo sentence on other data."""
     import re
 
+    shown = [c.outputs for c in nb.cells if "job-parameters" in c.metadata.get("tags", []) and c.get("outputs")]
+    assert not shown, f"the job-parameters cell shows output: {shown[0]}"  # a bare {} at the report's top
     text = report_text(nb)
     for bad in ("Traceback", "Glyph", "NaN"):
         assert bad not in text, bad
