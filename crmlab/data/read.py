@@ -7,6 +7,7 @@ import gzip
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from crmlab import config
 from crmlab.data import sql as _sql
@@ -80,8 +81,88 @@ def _read_headerless(path: Path, enc: str, sep: str | None, names: tuple[str, ..
                         fix="check sep: and names: in the source file") from None
 
 
+#: Text pandas reads as missing by default (pandas.read_csv's na_values); the polars reader is
+#: given the same list so both readers return the same frame.
+_NA_TEXT = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+            "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+#: ISO 8601 layouts the polars reader turns into timestamps (the ones pandas' pyarrow reader
+#: recognised); any other text is left to the canonical mapping's date parsing.
+_ISO_DATES = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f",
+              "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
+
+_FIRST_DAY, _LAST_DAY = pd.Timestamp.min.ceil("D").to_pydatetime(), pd.Timestamp.max.floor("D").to_pydatetime()
+
+
+def _iso_timestamps(column):
+    """A polars text column as timestamps when every value is in an ISO layout, else None.
+
+    Layouts may mix ('2011-01-01 10:00:00' beside '2011-01-02'), as pandas' pyarrow reader
+    allowed; a date pandas cannot hold (9999-12-31) leaves the column as text for the mapping
+    to quote it.
+    """
+    import polars as pl
+
+    if column.dtype != pl.String:  # numbers stay numbers: the mapping asks for a date_format
+        return None
+    first = column.drop_nulls().head(1)
+    if first.len() and not first.str.contains(r"^\s*\d{4}-\d{2}-\d{2}").all():
+        return None
+    parsed = None
+    for layout in _ISO_DATES:
+        attempt = column.str.to_datetime(layout, strict=False, time_unit="us")
+        parsed = attempt if parsed is None else parsed.fill_null(attempt)
+        if parsed.null_count() == column.null_count():
+            inside = parsed.is_null() | parsed.is_between(_FIRST_DAY, _LAST_DAY)
+            return parsed if inside.all() else None
+    return None
+
+
+def _read_csv_polars(path: Path, sep: str, cols: list[str], string_cols: list[str],
+                     dates: tuple[str, ...]) -> pd.DataFrame | None:
+    """Read a UTF-8 CSV with polars (multi-threaded parsing and inflating), as a pandas frame.
+
+    Measured on the 5.4 M-line Online Retail x10 file (gzip): 1.2 s against 4.8 s for pandas'
+    pyarrow engine, and every text column arrives as one contiguous Arrow array, which makes
+    the row selections and factorisations downstream 2-3x faster than on pyarrow's block-wise
+    chunks. Returns None when polars cannot read the file as given (ragged or cut file, bad
+    UTF-8, a column whose type changes past the first rows): the pandas reader then reads it
+    and raises the error that names the row.
+    """
+    try:
+        import polars as pl
+    except ImportError:  # pragma: no cover - a core dependency; the pandas reader still works
+        return None
+    text = [c for c in cols if c in string_cols]
+    try:
+        df = pl.read_csv(path, columns=cols, separator=sep, schema_overrides={c: pl.String for c in text},
+                         infer_schema_length=10_000, encoding="utf8").rechunk()
+    except (pl.exceptions.PolarsError, OSError, ValueError):  # the pandas reader explains the cause
+        return None
+    # pandas' missing-value words as nulls, in the text columns that have any (polars' own
+    # null_values option checks every field of every column: 1 s more on 5.4 M lines)
+    words = [c for c, t in df.schema.items() if t == pl.String]
+    hits = df.select(pl.col(c).is_in(_NA_TEXT).any() for c in words).row(0) if words else ()
+    df = df.with_columns(pl.when(pl.col(c).is_in(_NA_TEXT)).then(None).otherwise(pl.col(c)).alias(c)
+                         for c, hit in zip(words, hits) if hit)
+    iso = {c: _iso_timestamps(df[c]) for c in dates if c in df.columns}
+    df = df.with_columns([s for s in iso.values() if s is not None])
+    try:
+        table = df.to_arrow()
+    except (pl.exceptions.PolarsError, pa.ArrowException, ValueError):  # a type pandas lacks (Int128)
+        return None
+    del df  # the Arrow copy is all that is needed from here: lower peak memory
+    # the dtypes pandas' reader gives: "string" where asked for, pandas' default text type elsewhere
+    strings = {pa.large_string(): pd.StringDtype("pyarrow"), pa.string(): pd.StringDtype("pyarrow")}
+    other = [c for c in cols if c not in text]
+    out = table.select(text).to_pandas(types_mapper=strings.get, self_destruct=True)
+    if other:
+        out = out.join(table.select(other).to_pandas(self_destruct=True)) if text else table.to_pandas()
+    return out[cols]
+
+
 def _read_csv(path: Path, encoding: str | None, usecols: list[str] | None, string_cols: list[str],
-              sep: str | None = None, names: tuple[str, ...] | None = None) -> pd.DataFrame:
+              sep: str | None = None, names: tuple[str, ...] | None = None,
+              dates: tuple[str, ...] = ()) -> pd.DataFrame:
     enc = encoding or _sniff_encoding(path)
     if names:
         try:
@@ -104,8 +185,13 @@ def _read_csv(path: Path, encoding: str | None, usecols: list[str] | None, strin
         raise DataError(f"cannot read the file ({str(exc).splitlines()[0][:120]})", file=path,
                         expected="a complete comma-separated text file") from None
     cols = [c for c in (usecols or header.columns) if c in header.columns]
+    utf8 = enc.replace("-", "").lower().startswith("utf8")
+    fast = _read_csv_polars(path, sep, cols, string_cols, dates) if utf8 and len(sep) == 1 else None
+    if fast is not None:
+        fast.attrs["file_columns"] = [str(c) for c in header.columns]
+        return fast
     try:
-        if enc.replace("-", "").lower().startswith("utf8") and len(sep) == 1:
+        if utf8 and len(sep) == 1:
             try:
                 out = pd.read_csv(path, usecols=cols, dtype=dtype, engine="pyarrow", sep=sep)
             except Exception as exc:  # noqa: BLE001 - pyarrow refuses very large cells ("straddling object")
@@ -173,7 +259,8 @@ def _read_source(
                                                                  dtype={c: str for c in string_cols}))
         offset = 2
     else:
-        raw = _read_csv(path, encoding, wanted, string_cols, cmap.sep, cmap.names)
+        dates = () if cmap.date_format or "order_ts" not in cmap.columns else (cmap.columns["order_ts"],)
+        raw = _read_csv(path, encoding, wanted, string_cols, cmap.sep, cmap.names, dates)
         offset = 2
     return raw, _display_name(path), offset
 
