@@ -9,6 +9,7 @@ import pandas as pd
 
 from crmlab import dates
 from crmlab.columns import require_columns
+from crmlab.data.columnar import in_threads, take_rows
 from crmlab.errors import DataError
 from crmlab.results import Result
 from crmlab.spark.session import is_spark_frame
@@ -56,15 +57,15 @@ class CleanResult(Result):
         return d
 
 
-def _exact_duplicates(tx: pd.DataFrame, order_codes: np.ndarray) -> np.ndarray:
+def _exact_duplicates(tx: pd.DataFrame, order_codes: np.ndarray, product_codes: np.ndarray | None) -> np.ndarray:
     """Rows identical to an earlier row in every column (exact).
 
     Two identical lines share their order and product, so only lines whose (order, product)
     pair occurs more than once are compared in full: integer codes instead of hashing every
     column of every line, and the full comparison touches a small subset.
     """
-    if "product_id" in tx:
-        prod = pd.factorize(tx["product_id"])[0].astype(np.int64) + 1
+    if product_codes is not None:
+        prod = product_codes.astype(np.int64) + 1
         key = order_codes.astype(np.int64) * (int(prod.max(initial=0)) + 1) + prod
     else:
         key = order_codes
@@ -93,7 +94,7 @@ def _distinct(codes: np.ndarray, size: int, *, with_missing: bool) -> int:
     return int(seen[1:].sum()) + int(with_missing and seen[0])
 
 
-def _step_hits(tx: pd.DataFrame, step: str, cust_codes: np.ndarray, order_codes: np.ndarray) -> np.ndarray:
+def _step_hits(tx: pd.DataFrame, step: str, codes: dict[str, np.ndarray]) -> np.ndarray:
     """The lines a cleaning step would remove (before the earlier steps are taken out)."""
     if step == "cancellations":
         return tx["is_cancellation"].to_numpy(dtype=bool) if "is_cancellation" in tx else np.zeros(len(tx), bool)
@@ -102,8 +103,8 @@ def _step_hits(tx: pd.DataFrame, step: str, cust_codes: np.ndarray, order_codes:
     if step == "non_positive_price":
         return ~(tx["unit_price"].to_numpy() > 0)
     if step == "unknown_customers":
-        return cust_codes < 0
-    return _exact_duplicates(tx, order_codes)
+        return codes["customer_id"] < 0
+    return _exact_duplicates(tx, codes["order_id"], codes.get("product_id"))
 
 
 def _refuse_empty(tx: pd.DataFrame, rows: list[dict[str, Any]]) -> None:
@@ -171,8 +172,10 @@ def clean(
     n0 = len(tx)
     keep = np.ones(n0, dtype=bool)
     amount = tx["amount"].to_numpy(dtype=float, na_value=np.nan)
-    order_codes, orders = pd.factorize(tx["order_id"])
-    cust_codes, custs = pd.factorize(tx["customer_id"])  # -1 for unknown
+    keys = [c for c in ("order_id", "customer_id", "product_id") if c in tx]  # three hash passes at once
+    codes = dict(zip(keys, in_threads(*(lambda c=c: pd.factorize(tx[c]) for c in keys))))
+    (order_codes, orders), (cust_codes, custs) = codes["order_id"], codes["customer_id"]  # -1: unknown
+    codes = {c: found[0] for c, found in codes.items()}
 
     def touched(mask: np.ndarray) -> dict[str, Any]:
         return {
@@ -185,14 +188,13 @@ def clean(
 
     rows = []
     for step, on in switches.items():
-        hit = _step_hits(tx, step, cust_codes, order_codes) & keep
+        hit = _step_hits(tx, step, codes) & keep
         rows.append({"step": step, "applied": on, "description": CLEANING_STEPS[step], **touched(hit)})
         if on:
             keep &= ~hit
     if n0 and not keep.any():
         _refuse_empty(tx, rows)
-    data = tx.loc[keep].reset_index(drop=True)
-    data.attrs = dict(tx.attrs)
+    data = take_rows(tx, keep)
     rows.append({"step": "kept", "applied": True, "description": "lines kept for analysis", **touched(keep)})
     return CleanResult(data, pd.DataFrame(rows))
 

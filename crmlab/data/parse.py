@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from crmlab.data.columnar import in_threads
 from crmlab.data.schema import CANONICAL, REQUIRED, ColumnMap
 from crmlab.errors import DataError
 
@@ -173,6 +174,8 @@ def _to_id(raw: pd.Series, column: str = "", file: str = "", offset: int = 1) ->
         ids = ids.mask(ids == "")
         if ids.str.endswith(".0").fillna(True).all() and ids.notna().any():
             ids = ids.str.slice(stop=-2)
+        if text and ids.dtype == raw.dtype and ids.equals(pd.Series(uniques, dtype=raw.dtype)):
+            return _contiguous(raw)  # already clean: no need to spread the distinct values back
         if text:
             ids = pd.Series(ids.array.take(codes, allow_fill=True), index=raw.index)
     return ids
@@ -227,8 +230,10 @@ def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> 
     raw = raw.reset_index(drop=True)
     out = pd.DataFrame(index=raw.index)
     na_str = pd.Series(pd.NA, index=raw.index, dtype="string")
+    id_cols = [c for c in ("customer_id", "order_id", "product_id") if c in cols]
+    ids = dict(zip(id_cols, in_threads(*(lambda c=c: _to_id(raw[cols[c]], cols[c], file, offset) for c in id_cols))))
     for canon in ("customer_id", "order_id", "product_id"):
-        out[canon] = _to_id(raw[cols[canon]], cols.get(canon, canon), file, offset) if canon in cols else na_str
+        out[canon] = ids.get(canon, na_str)
     if "order_id" not in cols:  # a source without order numbers: every line is one order
         out["order_id"] = pd.Series(np.arange(1, len(raw) + 1), index=raw.index).astype("string")
     out["order_ts"] = _to_datetime(raw[cols["order_ts"]], cols["order_ts"], file, offset, cmap)
