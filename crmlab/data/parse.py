@@ -229,11 +229,14 @@ def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> 
 
     raw = raw.reset_index(drop=True)
     out = pd.DataFrame(index=raw.index)
-    na_str = pd.Series(pd.NA, index=raw.index, dtype="string")
+
+    def na_str() -> pd.Series:  # built only for a column the source lacks (5 M lines: 0.2 s)
+        return pd.Series(pd.NA, index=raw.index, dtype="string")
+
     id_cols = [c for c in ("customer_id", "order_id", "product_id") if c in cols]
     ids = dict(zip(id_cols, in_threads(*(lambda c=c: _to_id(raw[cols[c]], cols[c], file, offset) for c in id_cols))))
     for canon in ("customer_id", "order_id", "product_id"):
-        out[canon] = ids.get(canon, na_str)
+        out[canon] = ids[canon] if canon in ids else na_str()
     if "order_id" not in cols:  # a source without order numbers: every line is one order
         out["order_id"] = pd.Series(np.arange(1, len(raw) + 1), index=raw.index).astype("string")
     out["order_ts"] = _to_datetime(raw[cols["order_ts"]], cols["order_ts"], file, offset, cmap)
@@ -243,7 +246,7 @@ def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> 
         raise DataError("every order date is blank" if blank.all() else "order date is blank", file=file,
                         column=cols["order_ts"], row=pos + offset, expected="a date on every order line",
                         fix="fill the dates in the export, or remove the lines without one")
-    out["product_name"] = _contiguous(raw[cols["product_name"]].astype("string")) if "product_name" in cols else na_str
+    out["product_name"] = _contiguous(raw[cols["product_name"]].astype("string")) if "product_name" in cols else na_str()
     if "quantity" in cols:
         out["quantity"] = _to_number(raw[cols["quantity"]], cols["quantity"], file, offset, cmap)
     else:
