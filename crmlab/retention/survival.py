@@ -97,12 +97,15 @@ class SurvivalResult(Result):
         """Survival curves (step functions) with confidence bands."""
         ax = get_ax(ax, (8, 5), layout=None)
         for name, c in self.curves.items():
-            t = np.r_[0.0, c["time"].to_numpy()]
-            s = np.r_[1.0, c["survival"].to_numpy()]
+            # the curve stays flat after its last churn until the last customer still followed
+            # (censored), as Kaplan-Meier plots are drawn; it stopped at the last churn before
+            end = max(float(c.attrs.get("follow_up", 0.0)), float(c["time"].max()) if len(c) else 0.0)
+            t = np.r_[0.0, c["time"].to_numpy(), end]
+            s, lower, upper = (np.r_[1.0, v, v[-1] if len(v) else 1.0]
+                               for v in (c[k].to_numpy() for k in ("survival", "lower", "upper")))
             line, = ax.step(t, s, where="post", label=f"{name} (n={int(self.table.loc[name, 'customers']):,})")
             if bands:
-                ax.fill_between(t, np.r_[1.0, c["lower"].to_numpy()], np.r_[1.0, c["upper"].to_numpy()],
-                                step="post", alpha=0.15, color=line.get_color())
+                ax.fill_between(t, lower, upper, step="post", alpha=0.15, color=line.get_color())
         ax.set_ylim(0, 1.02)
         if max_days:
             ax.set_xlim(0, max_days)

@@ -118,6 +118,12 @@ def test_survival_by_group_and_plot():
     assert km.table.loc["a", "median_days"] == 3
     ax = km.plot()
     assert len(ax.get_lines()) == 2
+    # group b: churns at 10 (4 at risk) and 30 (2 at risk: 20 was censored), the last customer
+    # followed to 40: the drawn curve runs flat to day 40 at S = 3/4 * 1/2 = 3/8 (by hand),
+    # not only to the last churn
+    line_b = ax.get_lines()[1]
+    assert line_b.get_xdata()[-1] == 40
+    assert line_b.get_ydata()[-1] == pytest.approx(3 / 8)
     with pytest.raises(DataError):
         retention.survival(t, by="nope")
 
