@@ -73,56 +73,73 @@ def _timestamps(transactions: pd.DataFrame, date_col: str) -> np.ndarray:
     return col.to_numpy(dtype="datetime64[ns]")
 
 
-def _summarise(codes: np.ndarray, period: np.ndarray, amount: np.ndarray | None,
-               end_period: int) -> dict[str, np.ndarray]:
-    """Vectorised core: unique (customer, period) pairs, then per-customer statistics.
+#: Order lines per block of the spend pass: its temporaries stay in the CPU cache.
+_BLOCK = 1 << 16
 
-    One sort of the (customer, period) keys; spend is summed over each key's run of sorted
-    lines. Few full-length temporaries, computed in place where possible: on millions of
-    lines, fresh memory (page faults) cost more than the arithmetic.
+
+def _repeat_spend(codes: np.ndarray, period: np.ndarray, amount: np.ndarray, first: np.ndarray,
+                  spend: np.ndarray) -> None:
+    """Per customer, the spend of the lines outside the customer's first period, into ``spend``.
+
+    Summed straight in line order (not as total minus first-period spend, which would cancel
+    digits), block by block into cache-sized buffers: no full-length temporary.
     """
-    pmin = int(period.min()) if len(period) else 0
+    spend[:] = 0.0
+    size = min(_BLOCK, len(codes))
+    in_first, weights = np.empty(size, dtype=bool), np.empty(size)
+    for lo in range(0, len(codes), _BLOCK):
+        hi = min(lo + _BLOCK, len(codes))
+        c, m, w = codes[lo:hi], in_first[: hi - lo], weights[: hi - lo]
+        np.equal(period[lo:hi], first[c], out=m)
+        np.copyto(w, amount[lo:hi])
+        w[m] = 0.0
+        np.add.at(spend, c, w)
+
+
+def _summarise(codes: np.ndarray, n_customers: int, period: np.ndarray, amount: np.ndarray | None,
+               end_period: int) -> np.ndarray:
+    """Vectorised core: per-customer frequency, recency, T (and monetary value).
+
+    ``codes`` (customer codes 0 .. n_customers - 1, every one present) and ``period`` are
+    consumed: they are overwritten in place. Counting passes (``np.bincount``, ``np.minimum.at``,
+    ``np.maximum.at``, ``np.add.at``) give each customer's lines, first and last period and
+    repeat spend without ordering the lines. Only the distinct (customer, period) count needs
+    the packed keys sorted: an in-place, values-only sort of int64 keys (no permutation, no
+    gathers; vectorised, about 0.01 s per million keys at 14 million) costs less than one
+    hashing pass over them (about 0.2 s per million). On millions of lines fresh memory (page
+    faults) costs more than the arithmetic, so the only new arrays are one per customer and
+    the result, one Fortran-ordered block that becomes the frame without a copy.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_customers, 3 or 4)`` floats in customer-code order: frequency, recency, T and,
+        with ``amount``, monetary value.
+    """
+    pmin = int(period.min())
     span = int(end_period - pmin + 1)
-    key = codes.astype(np.int64, copy=True)
+    period -= pmin
+    first = np.full(n_customers, span, dtype=np.int64)
+    np.minimum.at(first, codes, period)
+    last = np.zeros(n_customers, dtype=np.int64)
+    np.maximum.at(last, codes, period)
+    out = np.empty((n_customers, 3 if amount is None else 4), order="F")
+    frequency = out[:, 0]
+    np.subtract(np.bincount(codes, minlength=n_customers), 1, out=frequency)
+    if amount is not None:
+        _repeat_spend(codes, period, amount, first, out[:, 3])
+    key = codes  # (customer, period) packed, in place
     key *= span
     key += period
-    key -= pmin
-    order = np.argsort(key)
-    sk = key[order]
-    del key
-    first = np.empty(len(sk), dtype=bool)
-    first[:1] = True
-    np.not_equal(sk[1:], sk[:-1], out=first[1:])
-    runs = np.flatnonzero(first)
-    del first
-    ukey = sk[runs]
-    del sk
-    sums = None
-    if amount is not None:
-        sums = np.add.reduceat(amount[order], runs) if len(runs) else np.zeros(0)
-    del order
-    cust, per = np.divmod(ukey, span)
-    per += pmin
-    new_cust = np.empty(len(cust), dtype=bool)
-    new_cust[:1] = True
-    np.not_equal(cust[1:], cust[:-1], out=new_cust[1:])
-    start = np.flatnonzero(new_cust)
-    stop = np.empty_like(start)
-    stop[:-1] = start[1:] - 1
-    stop[-1:] = len(ukey) - 1
-    out = {
-        "code": cust[start],
-        "frequency": (stop - start).astype(float),
-        "recency": (per[stop] - per[start]).astype(float),
-        "T": (end_period - per[start]).astype(float),
-        "first": per[start],
-    }
-    if sums is not None:
-        total = np.add.reduceat(sums, start) if len(start) else np.zeros(0)
-        repeat = total - sums[start]
-        freq = out["frequency"]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["monetary_value"] = np.where(freq > 0, repeat / np.where(freq > 0, freq, 1), 0.0)
+    key.sort()
+    # a line with the key of the line before it is another purchase in the same period
+    repeats = np.flatnonzero(key[1:] == key[:-1])
+    repeats += 1
+    np.subtract.at(frequency, key[repeats] // span, 1.0)
+    np.subtract(last, first, out=out[:, 1])
+    np.subtract(span - 1, first, out=out[:, 2])
+    if amount is not None:  # mean spend per repeat period; 0 (no spend) without repeats
+        np.divide(out[:, 3], frequency, out=out[:, 3], where=frequency > 0)
     return out
 
 
@@ -137,10 +154,13 @@ def _end_timestamp(ts: np.ndarray, keep: np.ndarray, observation_end: Any, custo
 
 
 def _amounts(transactions: pd.DataFrame, amount_col: str, keep: np.ndarray | None) -> np.ndarray:
-    amount = pd.to_numeric(transactions[amount_col], errors="coerce").to_numpy(dtype=float)
+    col = transactions[amount_col]
+    if not (isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiu"):  # numbers are read as they are
+        col = pd.to_numeric(col, errors="coerce")
+    amount = col.to_numpy(dtype=float)
     if keep is not None:
         amount = amount[keep]
-    if np.isnan(amount).any():
+    if not np.isfinite(amount.sum()) and np.isnan(amount).any():  # the sum is NaN when any is
         raise DataError("missing or non-numeric amount", column=amount_col,
                         fix="fill or drop rows without an amount")
     return amount
@@ -183,9 +203,10 @@ def summary(
     - ``monetary_value``: mean spend per repeat period (0 without repeat purchases).
 
     This is the definition of ``lifetimes.utils.summary_data_from_transaction_data``
-    (transactions after ``observation_end`` dropped), computed with integer period numbers
-    and one sort, so it is correct on pandas 2 and 3 and takes about a second for millions
-    of rows. The result's ``attrs["unit"]`` records the unit.
+    (transactions in periods after ``observation_end``'s dropped), computed with integer
+    period numbers in counting passes (cost linear in the order lines, about 0.1 s per
+    million), so it is correct on pandas 2 and 3. Rows follow the customers' first
+    appearance in ``transactions``. The result's ``attrs["unit"]`` records the unit.
 
     Parameters
     ----------
@@ -232,13 +253,11 @@ def summary(
     every = bool(keep.all())  # no copies of full-length columns when every line counts
     codes, uniques = pd.factorize(ids if every else ids[keep], sort=False)
     amount = None if amount_col is None else _amounts(transactions, amount_col, None if every else keep)
-    out = _summarise(codes, period if every else period[keep], amount, end_period)
-    index = pd.Index(uniques.take(out["code"]) if hasattr(uniques, "take") else np.asarray(uniques)[out["code"]],
-                     name=customer_col)
-    cols = {k: out[k] for k in ("frequency", "recency", "T")}
-    if amount is not None:
-        cols["monetary_value"] = out["monetary_value"]
-    df = pd.DataFrame(cols, index=index)
+    codes = codes.astype(np.int64, copy=False)  # packed with periods into int64 keys
+    values = _summarise(codes, len(uniques), period if every else period[keep], amount, end_period)
+    columns = ["frequency", "recency", "T"] + ([] if amount is None else ["monetary_value"])
+    # customers in order of first appearance; the block becomes the frame as it is
+    df = pd.DataFrame(values, index=pd.Index(uniques, name=customer_col), columns=columns, copy=False)
     df.attrs["unit"] = unit
     df.attrs["observation_end"] = str(pd.Timestamp(end_ts))
     return df
