@@ -146,6 +146,27 @@ def test_aggregate_roundtrip():
     np.testing.assert_array_equal(ub[inv], b)
 
 
+
+@pytest.mark.parametrize("kind", ["counts", "wide", "distinct", "prices"])
+def test_aggregate_equals_first_appearance_grouping(kind):
+    """Every path of aggregate (counting for small whole numbers, hashing for wide ones, the
+    shortcut when one column is all distinct, float codes) gives pandas' grouping: distinct
+    rows in order of first appearance, their counts, each row's group."""
+    rng = np.random.default_rng(3)
+    n = 5000
+    a = rng.integers(0, 30, n).astype(float)
+    b = {"counts": rng.integers(0, 40, n).astype(float), "wide": rng.integers(0, 2**40, n).astype(float),
+         "distinct": rng.normal(50, 10, n), "prices": rng.choice([9.99, 19.5, np.nan, 4.25], n)}[kind]
+    (ua, ub), w, inv = ltv.aggregate(a, b)
+    frame = pd.DataFrame({"a": a, "b": b})
+    groups = frame.groupby(["a", "b"], sort=False, dropna=False)
+    first = frame.drop_duplicates()
+    np.testing.assert_array_equal(ua, first["a"].to_numpy())
+    np.testing.assert_array_equal(ub, first["b"].to_numpy())
+    np.testing.assert_array_equal(w, groups.size().to_numpy())
+    np.testing.assert_array_equal(inv, groups.ngroup().to_numpy())
+    assert len(w) == (n if kind == "distinct" else len(first))
+
 # ---------------------------------------------------------------- the report date
 
 
