@@ -128,13 +128,16 @@ def _summarise(codes: np.ndarray, n_customers: int, period: np.ndarray, amount: 
     pmin = int(period.min())
     span = int(end_period - pmin + 1)
     period -= pmin
-    first = np.full(n_customers, span, dtype=np.int64)
-    np.minimum.at(first, codes, period)
-    last = np.zeros(n_customers, dtype=np.int64)
-    np.maximum.at(last, codes, period)
     out = np.empty((n_customers, 3 if amount is None else 4), order="F")
-    frequency = out[:, 0]
-    np.subtract(np.bincount(codes, minlength=n_customers), 1, out=frequency)
+    # the counts and periods are whole numbers, worked out in the result's own memory viewed
+    # as int64 (same width as its float64 columns) and turned into floats at the end
+    count, last, first = (out[:, j].view(np.int64) for j in range(3))
+    count.fill(0)
+    np.add.at(count, codes, 1)
+    first.fill(span)
+    np.minimum.at(first, codes, period)
+    last.fill(0)
+    np.maximum.at(last, codes, period)
     if amount is not None:
         _repeat_spend(codes, period, amount, first, out[:, 3])
     key = codes  # (customer, period) packed, in place
@@ -144,10 +147,14 @@ def _summarise(codes: np.ndarray, n_customers: int, period: np.ndarray, amount: 
     # a line with the key of the line before it is another purchase in the same period
     repeats = np.flatnonzero(key[1:] == key[:-1])
     repeats += 1
-    np.subtract.at(frequency, key[repeats] // span, 1.0)
-    np.subtract(last, first, out=out[:, 1])
-    np.subtract(span - 1, first, out=out[:, 2])
+    np.subtract.at(count, key[repeats] // span, 1)
+    count -= 1  # frequency: periods with a purchase after the first
+    last -= first  # recency
+    np.subtract(span - 1, first, out=first)  # T
+    for j, whole in enumerate((count, last, first)):
+        out[:, j] = whole  # numpy copies through a temporary: the memory is the same
     if amount is not None:  # mean spend per repeat period; 0 (no spend) without repeats
+        frequency = out[:, 0]
         np.divide(out[:, 3], frequency, out=out[:, 3], where=frequency > 0)
     return out
 
