@@ -218,11 +218,10 @@ def summary(
     - ``T``: periods from the first purchase to ``observation_end`` (default: last date);
     - ``monetary_value``: mean spend per repeat period (0 without repeat purchases).
 
-    This is the definition of ``lifetimes.utils.summary_data_from_transaction_data``
-    (transactions in periods after ``observation_end``'s dropped), computed with integer
-    period numbers in counting passes (cost linear in the order lines, about 0.1 s per
-    million), so it is correct on pandas 2 and 3. Rows follow the customers' first
-    appearance in ``transactions``. The result's ``attrs["unit"]`` records the unit.
+    This is ``lifetimes.utils.summary_data_from_transaction_data`` (periods after the one of
+    ``observation_end`` dropped), computed on integer periods in counting passes (about 0.1 s
+    per million order lines), correct on pandas 2 and 3. Rows follow the customers' first
+    appearance in ``transactions``; ``attrs["unit"]`` records the unit.
 
     Parameters
     ----------
