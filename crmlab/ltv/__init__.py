@@ -45,29 +45,89 @@ Layout: ``summaries`` (summary, calibration_holdout, calibration_cutoff, aggrega
 rule), ``validation`` (holdout checks, model choice), ``backtest`` (rolling-origin
 leaderboard), ``churn_risk`` (churn measures compared on a holdout), ``checks``
 (assumption checks), ``plots`` (P(alive) and frequency/recency matrices, period
-transactions), ``datasets`` (CDNOW).
+transactions), ``datasets`` (CDNOW). A name loads its module on first use: ``from crmlab
+import ltv`` costs nothing, a summary-and-fit job loads pandas and scipy, and scikit-learn comes
+in only with ``backtest``, the churn-risk functions or ``compare_models``/``holdout_check``.
 """
 
-from crmlab.ltv.backtest import BacktestResult, backtest, default_cutoffs
-from crmlab.ltv.base import FitResult, PurchaseModel
-from crmlab.ltv.bgbb import BGBB, summary_from_histories
-from crmlab.ltv.bgnbd import BGNBD
-from crmlab.ltv.churn_risk import ChurnRiskResult, buy_again_labels, churn_features, churn_risk_model
-from crmlab.ltv.checks import AssumptionWarning, model_checks
-from crmlab.ltv.clv import CLVResult, at_risk_summary, clv, high_value_at_risk
-from crmlab.ltv.datasets import cdnow_master_path, load_cdnow_master
-from crmlab.ltv.gamma_gamma import GammaGamma
-from crmlab.ltv.mbgnbd import MBGNBD
-from crmlab.ltv.pareto_nbd import ParetoNBD
-from crmlab.ltv.plots import (
-    period_transactions,
-    plot_frequency_recency_matrix,
-    plot_period_transactions,
-    plot_probability_alive_matrix,
-)
-from crmlab.ltv.sbg import ShiftedBetaGeometric, contract_durations
-from crmlab.ltv.summaries import UNITS, aggregate, calibration_cutoff, calibration_holdout, summary
-from crmlab.ltv.validation import ComparisonResult, HoldoutResult, compare_models, holdout_check
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+#: Where each public name lives. The submodules load on first use of one of their names, so
+#: a summary-and-fit job does not pay for scikit-learn (backtest, churn risk, model
+#: comparison), plotting or the narrative.
+_EXPORTS = {
+    "backtest": ("BacktestResult", "backtest", "default_cutoffs"),
+    "base": ("FitResult", "PurchaseModel"),
+    "bgbb": ("BGBB", "summary_from_histories"),
+    "bgnbd": ("BGNBD",),
+    "churn_risk": ("ChurnRiskResult", "buy_again_labels", "churn_features", "churn_risk_model"),
+    "checks": ("AssumptionWarning", "model_checks"),
+    "clv": ("CLVResult", "at_risk_summary", "clv", "high_value_at_risk"),
+    "datasets": ("cdnow_master_path", "load_cdnow_master"),
+    "gamma_gamma": ("GammaGamma",),
+    "mbgnbd": ("MBGNBD",),
+    "pareto_nbd": ("ParetoNBD",),
+    "plots": ("period_transactions", "plot_frequency_recency_matrix", "plot_period_transactions",
+              "plot_probability_alive_matrix"),
+    "sbg": ("ShiftedBetaGeometric", "contract_durations"),
+    "summaries": ("UNITS", "aggregate", "calibration_cutoff", "calibration_holdout", "summary"),
+    "validation": ("ComparisonResult", "HoldoutResult", "compare_models", "holdout_check"),
+}
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+
+if TYPE_CHECKING:  # the names for type checkers and editors
+    from crmlab.ltv.backtest import BacktestResult, backtest, default_cutoffs
+    from crmlab.ltv.base import FitResult, PurchaseModel
+    from crmlab.ltv.bgbb import BGBB, summary_from_histories
+    from crmlab.ltv.bgnbd import BGNBD
+    from crmlab.ltv.checks import AssumptionWarning, model_checks
+    from crmlab.ltv.churn_risk import ChurnRiskResult, buy_again_labels, churn_features, churn_risk_model
+    from crmlab.ltv.clv import CLVResult, at_risk_summary, clv, high_value_at_risk
+    from crmlab.ltv.datasets import cdnow_master_path, load_cdnow_master
+    from crmlab.ltv.gamma_gamma import GammaGamma
+    from crmlab.ltv.mbgnbd import MBGNBD
+    from crmlab.ltv.pareto_nbd import ParetoNBD
+    from crmlab.ltv.plots import (
+        period_transactions,
+        plot_frequency_recency_matrix,
+        plot_period_transactions,
+        plot_probability_alive_matrix,
+    )
+    from crmlab.ltv.sbg import ShiftedBetaGeometric, contract_durations
+    from crmlab.ltv.summaries import UNITS, aggregate, calibration_cutoff, calibration_holdout, summary
+    from crmlab.ltv.validation import ComparisonResult, HoldoutResult, compare_models, holdout_check
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'crmlab.ltv' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"crmlab.ltv.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))
+
+
+class _Package(types.ModuleType):
+    """``ltv.backtest`` and ``ltv.clv`` are functions, named like their modules. Importing a
+    submodule binds it on its package, so whenever those two modules load (on first use, or
+    imported directly elsewhere), the function is bound instead, as the eager imports did."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and name in _HOME and _HOME[name] == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "UNITS",

@@ -120,31 +120,43 @@ class GammaGamma(_Fitter):
 
         Every term but one depends on a row only through its frequency x (a few hundred
         distinct values) or is linear in the parameters (sums of w log m and w x log m,
-        computed once), so an evaluation costs one log (and, for the gradient, one
-        reciprocal) per row instead of three log-gammas, three digammas and six logs.
+        computed once), so an evaluation costs one log and one reciprocal per row instead of
+        three log-gammas, three digammas and six logs. The row sums depend on gamma alone;
+        they are kept for the last few gammas (the finite-difference Hessian revisits three),
+        computed in reused buffers.
         """
         x, m = data
         xs, at = np.unique(x, return_inverse=True)
         wx_group = np.bincount(at, weights=w, minlength=len(xs))  # customers per distinct x
         logx = np.log(xs)
-        wx = w * x
+        unit = bool(np.all(w == 1.0))  # unweighted rows: the products with w are the rows
+        wx = x if unit else w * x
         wsum = float(np.sum(w))
         logm = np.log(m)
         s_logm, s_xlogm = float(np.sum(w * logm)), float(np.sum(wx * logm))
-        last: dict = {}
+        mx = m * x
+        denom, logs, scratch = np.empty_like(mx), np.empty_like(mx), np.empty_like(mx)
+        kept: dict[float, tuple[float, float, float, float]] = {}
 
-        def rows(g: float) -> tuple[float, float]:
-            """Sum of w log(g + m x) and of w x log(g + m x), kept for the gradient at the same g."""
-            if last.get("g") != g:
-                denom = g + m * x
-                L = np.log(denom)
-                last.update(g=g, denom=denom, sums=(float(np.sum(w * L)), float(np.sum(wx * L))))
-            return last["sums"]
+        def sums(v: np.ndarray) -> tuple[float, float]:
+            plain = float(np.sum(v)) if unit else float(np.sum(np.multiply(w, v, out=scratch)))
+            return plain, float(np.sum(np.multiply(wx, v, out=scratch)))
+
+        def rows(g: float) -> tuple[float, float, float, float]:
+            """Sums of w log(g + m x), w x log(g + m x), w / (g + m x) and w x / (g + m x)."""
+            if g not in kept:
+                np.add(mx, g, out=denom)
+                np.log(denom, out=logs)
+                np.reciprocal(denom, out=denom)
+                kept[g] = (*sums(logs), *sums(denom))
+                if len(kept) > 4:
+                    del kept[next(iter(kept))]
+            return kept[g]
 
         def loglik(prm: np.ndarray) -> float:
             p, q, g = prm
             px = p * xs
-            s_L, s_xL = rows(g)
+            s_L, s_xL, _, _ = rows(g)
             per_x = _gl(px + q) - _gl(px) + px * logx
             return float(np.sum(wx_group * per_x) + wsum * (q * np.log(g) - _gl(q))
                          + p * s_xlogm - s_logm - p * s_xL - q * s_L)
@@ -152,9 +164,7 @@ class GammaGamma(_Fitter):
         def grad(prm: np.ndarray) -> np.ndarray:
             p, q, g = prm
             px = p * xs
-            s_L, s_xL = rows(g)
-            inv = 1.0 / last["denom"]
-            s_R, s_xR = float(np.sum(w * inv)), float(np.sum(wx * inv))
+            s_L, s_xL, s_R, s_xR = rows(g)
             dg = special.digamma
             d_pq = dg(px + q)
             return np.array([

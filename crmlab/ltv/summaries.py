@@ -43,11 +43,20 @@ def _spark_twin(name: str):
     return getattr(holdout, name)
 
 
+#: Nanoseconds in a day.
+_DAY_NS = 86_400 * 10**9
+
+
 def _periods(ts: Any, unit: str) -> np.ndarray:
     """Integer period number of each timestamp (days, Monday-weeks or months since 1970)."""
     values = np.asarray(ts, dtype="datetime64[ns]") if not isinstance(ts, np.ndarray) else ts
     if unit == "M":
         return values.astype("datetime64[M]").astype(np.int64)
+    if values.dtype == np.dtype("datetime64[ns]") and len(values) and not np.isnat(values.min()):
+        # one integer division of the nanoseconds (numpy's datetime cast is a slower loop);
+        # 1970-01-01 is a Thursday, the Monday before it is day -3
+        shifted = np.add(values.view(np.int64), 3 * _DAY_NS if unit == "W" else 0)
+        return np.floor_divide(shifted, 7 * _DAY_NS if unit == "W" else _DAY_NS, out=shifted)
     days = values.astype("datetime64[D]").view(np.int64)
     if unit == "W":
         # 1970-01-01 is a Thursday; the Monday before it is day -3.
@@ -73,56 +82,80 @@ def _timestamps(transactions: pd.DataFrame, date_col: str) -> np.ndarray:
     return col.to_numpy(dtype="datetime64[ns]")
 
 
-def _summarise(codes: np.ndarray, period: np.ndarray, amount: np.ndarray | None,
-               end_period: int) -> dict[str, np.ndarray]:
-    """Vectorised core: unique (customer, period) pairs, then per-customer statistics.
+#: Order lines per block of the spend pass: its temporaries stay in the CPU cache.
+_BLOCK = 1 << 16
 
-    One sort of the (customer, period) keys; spend is summed over each key's run of sorted
-    lines. Few full-length temporaries, computed in place where possible: on millions of
-    lines, fresh memory (page faults) cost more than the arithmetic.
+
+def _repeat_spend(codes: np.ndarray, period: np.ndarray, amount: np.ndarray, first: np.ndarray,
+                  spend: np.ndarray) -> None:
+    """Per customer, the spend of the lines outside the customer's first period, into ``spend``.
+
+    Summed straight in line order (not as total minus first-period spend, which would cancel
+    digits), block by block into cache-sized buffers: no full-length temporary.
     """
-    pmin = int(period.min()) if len(period) else 0
+    spend[:] = 0.0
+    size = min(_BLOCK, len(codes))
+    in_first, weights = np.empty(size, dtype=bool), np.empty(size)
+    for lo in range(0, len(codes), _BLOCK):
+        hi = min(lo + _BLOCK, len(codes))
+        c, m, w = codes[lo:hi], in_first[: hi - lo], weights[: hi - lo]
+        np.equal(period[lo:hi], first[c], out=m)
+        np.copyto(w, amount[lo:hi])
+        w[m] = 0.0
+        np.add.at(spend, c, w)
+
+
+def _summarise(codes: np.ndarray, n_customers: int, period: np.ndarray, amount: np.ndarray | None,
+               end_period: int) -> np.ndarray:
+    """Vectorised core: per-customer frequency, recency, T (and monetary value).
+
+    ``codes`` (customer codes 0 .. n_customers - 1, every one present) and ``period`` are
+    consumed: they are overwritten in place. Counting passes (``np.bincount``, ``np.minimum.at``,
+    ``np.maximum.at``, ``np.add.at``) give each customer's lines, first and last period and
+    repeat spend without ordering the lines. Only the distinct (customer, period) count needs
+    the packed keys sorted: an in-place, values-only sort of int64 keys (no permutation, no
+    gathers; vectorised, about 0.01 s per million keys at 14 million) costs less than one
+    hashing pass over them (about 0.2 s per million). On millions of lines fresh memory (page
+    faults) costs more than the arithmetic, so the only new arrays are one per customer and
+    the result, one Fortran-ordered block that becomes the frame without a copy.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_customers, 3 or 4)`` floats in customer-code order: frequency, recency, T and,
+        with ``amount``, monetary value.
+    """
+    pmin = int(period.min())
     span = int(end_period - pmin + 1)
-    key = codes.astype(np.int64, copy=True)
+    period -= pmin
+    out = np.empty((n_customers, 3 if amount is None else 4), order="F")
+    # the counts and periods are whole numbers, worked out in the result's own memory viewed
+    # as int64 (same width as its float64 columns) and turned into floats at the end
+    count, last, first = (out[:, j].view(np.int64) for j in range(3))
+    count.fill(0)
+    np.add.at(count, codes, 1)
+    first.fill(span)
+    np.minimum.at(first, codes, period)
+    last.fill(0)
+    np.maximum.at(last, codes, period)
+    if amount is not None:
+        _repeat_spend(codes, period, amount, first, out[:, 3])
+    key = codes  # (customer, period) packed, in place
     key *= span
     key += period
-    key -= pmin
-    order = np.argsort(key)
-    sk = key[order]
-    del key
-    first = np.empty(len(sk), dtype=bool)
-    first[:1] = True
-    np.not_equal(sk[1:], sk[:-1], out=first[1:])
-    runs = np.flatnonzero(first)
-    del first
-    ukey = sk[runs]
-    del sk
-    sums = None
-    if amount is not None:
-        sums = np.add.reduceat(amount[order], runs) if len(runs) else np.zeros(0)
-    del order
-    cust, per = np.divmod(ukey, span)
-    per += pmin
-    new_cust = np.empty(len(cust), dtype=bool)
-    new_cust[:1] = True
-    np.not_equal(cust[1:], cust[:-1], out=new_cust[1:])
-    start = np.flatnonzero(new_cust)
-    stop = np.empty_like(start)
-    stop[:-1] = start[1:] - 1
-    stop[-1:] = len(ukey) - 1
-    out = {
-        "code": cust[start],
-        "frequency": (stop - start).astype(float),
-        "recency": (per[stop] - per[start]).astype(float),
-        "T": (end_period - per[start]).astype(float),
-        "first": per[start],
-    }
-    if sums is not None:
-        total = np.add.reduceat(sums, start) if len(start) else np.zeros(0)
-        repeat = total - sums[start]
-        freq = out["frequency"]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["monetary_value"] = np.where(freq > 0, repeat / np.where(freq > 0, freq, 1), 0.0)
+    key.sort()
+    # a line with the key of the line before it is another purchase in the same period
+    repeats = np.flatnonzero(key[1:] == key[:-1])
+    repeats += 1
+    np.subtract.at(count, key[repeats] // span, 1)
+    count -= 1  # frequency: periods with a purchase after the first
+    last -= first  # recency
+    np.subtract(span - 1, first, out=first)  # T
+    for j, whole in enumerate((count, last, first)):
+        out[:, j] = whole  # numpy copies through a temporary: the memory is the same
+    if amount is not None:  # mean spend per repeat period; 0 (no spend) without repeats
+        frequency = out[:, 0]
+        np.divide(out[:, 3], frequency, out=out[:, 3], where=frequency > 0)
     return out
 
 
@@ -137,10 +170,13 @@ def _end_timestamp(ts: np.ndarray, keep: np.ndarray, observation_end: Any, custo
 
 
 def _amounts(transactions: pd.DataFrame, amount_col: str, keep: np.ndarray | None) -> np.ndarray:
-    amount = pd.to_numeric(transactions[amount_col], errors="coerce").to_numpy(dtype=float)
+    col = transactions[amount_col]
+    if not (isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiu"):  # numbers are read as they are
+        col = pd.to_numeric(col, errors="coerce")
+    amount = col.to_numpy(dtype=float)
     if keep is not None:
         amount = amount[keep]
-    if np.isnan(amount).any():
+    if not np.isfinite(amount.sum()) and np.isnan(amount).any():  # the sum is NaN when any is
         raise DataError("missing or non-numeric amount", column=amount_col,
                         fix="fill or drop rows without an amount")
     return amount
@@ -182,10 +218,10 @@ def summary(
     - ``T``: periods from the first purchase to ``observation_end`` (default: last date);
     - ``monetary_value``: mean spend per repeat period (0 without repeat purchases).
 
-    This is the definition of ``lifetimes.utils.summary_data_from_transaction_data``
-    (transactions after ``observation_end`` dropped), computed with integer period numbers
-    and one sort, so it is correct on pandas 2 and 3 and takes about a second for millions
-    of rows. The result's ``attrs["unit"]`` records the unit.
+    This is ``lifetimes.utils.summary_data_from_transaction_data`` (periods after the one of
+    ``observation_end`` dropped), computed on integer periods in counting passes (about 0.1 s
+    per million order lines), correct on pandas 2 and 3. Rows follow the customers' first
+    appearance in ``transactions``; ``attrs["unit"]`` records the unit.
 
     Parameters
     ----------
@@ -221,24 +257,24 @@ def summary(
     ts = _timestamps(transactions, date_col)
     ids = transactions[customer_col]
     keep = ids.notna().to_numpy()
-    keep = np.ones(len(keep), dtype=bool) if keep.all() else keep.copy()
     end_ts = _end_timestamp(ts, keep, observation_end, customer_col)
     period = _periods(ts, unit)
     end_period = int(_periods(np.array([end_ts]), unit)[0])
-    keep &= period <= end_period
-    if not keep.any():
-        raise DataError("no transactions on or before the observation end", column=date_col,
-                        value=str(pd.Timestamp(end_ts).date()), fix="choose a later observation_end")
-    every = bool(keep.all())  # no copies of full-length columns when every line counts
+    # every line counts when all have a customer and the end is the last line (no comparison)
+    every = observation_end is None and bool(keep.all())
+    if not every:
+        keep = keep & (period <= end_period)
+        if not keep.any():
+            raise DataError("no transactions on or before the observation end", column=date_col,
+                            value=str(pd.Timestamp(end_ts).date()), fix="choose a later observation_end")
+        every = bool(keep.all())  # no copies of full-length columns when every line counts
     codes, uniques = pd.factorize(ids if every else ids[keep], sort=False)
     amount = None if amount_col is None else _amounts(transactions, amount_col, None if every else keep)
-    out = _summarise(codes, period if every else period[keep], amount, end_period)
-    index = pd.Index(uniques.take(out["code"]) if hasattr(uniques, "take") else np.asarray(uniques)[out["code"]],
-                     name=customer_col)
-    cols = {k: out[k] for k in ("frequency", "recency", "T")}
-    if amount is not None:
-        cols["monetary_value"] = out["monetary_value"]
-    df = pd.DataFrame(cols, index=index)
+    codes = codes.astype(np.int64, copy=False)  # packed with periods into int64 keys
+    values = _summarise(codes, len(uniques), period if every else period[keep], amount, end_period)
+    columns = ["frequency", "recency", "T"] + ([] if amount is None else ["monetary_value"])
+    # customers in order of first appearance; the block becomes the frame as it is
+    df = pd.DataFrame(values, index=pd.Index(uniques, name=customer_col), columns=columns, copy=False)
     df.attrs["unit"] = unit
     df.attrs["observation_end"] = str(pd.Timestamp(end_ts))
     return df
@@ -408,23 +444,55 @@ def calibration_cutoff(
     return out
 
 
-def _column_codes(c: np.ndarray) -> tuple[np.ndarray, int]:
+def _column_codes(c: np.ndarray) -> tuple[np.ndarray, int] | None:
     """One-to-one integer codes of a column's values and their range: the values themselves
     when they are whole numbers from 0 to 2**31 (counts and periods, no hashing), else
-    ``pd.factorize`` codes."""
-    if len(c) and 0 <= c.min() and c.max() < 2**31 and np.array_equal(c, np.trunc(c)):
-        return c.astype(np.int64), int(c.max()) + 1
-    codes, uniq = pd.factorize(c, sort=False)
+    ``pd.factorize`` codes; None when every value is distinct (a sort, no hashing, tells)."""
+    with np.errstate(invalid="ignore"):  # NaN and inf do not survive the round trip
+        whole = c.astype(np.int64)
+    if len(c) and whole.min() >= 0 and whole.max() < 2**31 and np.array_equal(whole, c):
+        return whole, int(whole.max()) + 1
+    ordered = np.sort(c)
+    if len(c) > 1 and not np.isnan(ordered[-1]) and np.all(ordered[1:] != ordered[:-1]):
+        return None
+    codes, uniq = pd.factorize(c, sort=False, use_na_sentinel=False)  # NaN is a value too
     return codes.astype(np.int64), max(1, len(uniq))
+
+
+def _first_appearance(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct keys (integers in [0, size)) numbered in order of first appearance: each key's
+    number, the count of each distinct key and its first position. A key range up to a few
+    times the length is addressed directly (counting, no hashing), a wider one is hashed."""
+    n = len(keys)
+    if size > max(4 * n, 1 << 16):
+        inverse, _ = pd.factorize(keys, sort=False)
+        inverse = inverse.astype(np.int64)
+        counts = np.bincount(inverse)
+        first = np.full(len(counts), n, dtype=np.int64)
+        np.minimum.at(first, inverse, np.arange(n))
+        return inverse, counts, first
+    counts = np.bincount(keys, minlength=size)
+    present = np.flatnonzero(counts)
+    number = np.zeros(size, dtype=np.int64)
+    number[present] = np.arange(len(present))
+    inverse = number[keys]  # numbered in key order first
+    first = np.full(len(present), n, dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(n))
+    order = np.argsort(first)
+    renumber = np.empty_like(order)
+    renumber[order] = np.arange(len(order))
+    return renumber[inverse], counts[present[order]], first[order]
 
 
 def aggregate(*columns: Any) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """Distinct rows of the given columns, their counts and each input row's distinct row.
 
     Each column becomes integer codes (whole numbers such as counts and periods as they
-    are, other values through ``pd.factorize``), the codes are packed into one integer key
-    and one ``pd.factorize`` numbers the distinct keys in order of first appearance, so a
-    million rows take tens of milliseconds.
+    are, other values through ``pd.factorize``) and the codes are packed into one integer
+    key. Distinct keys are numbered in order of first appearance: by counting when the keys
+    span a range of a few times the row count (frequency, recency and T do), by one
+    ``pd.factorize`` otherwise. A column whose values are all distinct (spend) makes every
+    row distinct, and is found by a sort. A million rows take tens of milliseconds.
 
     Parameters
     ----------
@@ -441,21 +509,17 @@ def aggregate(*columns: Any) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     n = len(cols[0])
     combined, size = np.zeros(n, dtype=np.int64), 1
     for c in cols:
-        codes, radix = _column_codes(c)
+        coded = _column_codes(c)
+        if coded is None:  # every row is distinct
+            return [c.copy() for c in cols], np.ones(n), np.arange(n)
+        codes, radix = coded
         if size * radix >= 2**62:  # the packed key would overflow: renumber what is packed so far
             combined, uniq = pd.factorize(combined, sort=False)
             combined, size = combined.astype(np.int64), len(uniq)
-        combined = combined * radix + codes
+        combined *= radix
+        combined += codes
         size *= radix
     # distinct packed keys in order of first appearance: the same rows and numbering as
     # renumbering after every column (the packing is one-to-one)
-    combined, _ = pd.factorize(combined, sort=False)
-    combined = combined.astype(np.int64)
-    inverse = combined
-    weights = np.bincount(inverse).astype(float)
-    first = np.full(len(weights), -1, dtype=np.int64)
-    # position of the first occurrence of each distinct row
-    order = np.arange(n - 1, -1, -1)
-    first[inverse[order]] = order
-    return [c[first] for c in cols], weights, inverse
-
+    inverse, counts, first = _first_appearance(combined, size)
+    return [c[first] for c in cols], counts.astype(float), inverse

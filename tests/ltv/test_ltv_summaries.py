@@ -49,6 +49,48 @@ def test_summary_toy_days_weeks_months(toy):
     assert d.index.name == "customer_id"
 
 
+def test_summary_toy_in_any_line_order(toy):
+    """The toy log with its lines reversed: the same numbers (hand-computed in the test above),
+    rows in order of first appearance (C, B, A). A's two lines in week 0 (Jan 3 and 5) are one
+    period; C's purchase on Tue 1 Mar, after the observation end (Mon 28 Feb), counts in weeks
+    because it falls in the end's week (periods are cut first, as lifetimes does): C's weeks
+    are those of 1 Feb, 20 Feb and 28 Feb -> f 2, r 4, T 4, monetary (12+99)/2. In days it is
+    dropped: C buys on days 0 and 19 of 27 -> f 1, r 19, T 27, monetary 12."""
+    rev = toy.iloc[::-1].reset_index(drop=True)
+    w = ltv.summary(rev, unit="W", observation_end="2011-02-28")
+    assert w.index.tolist() == ["C", "B", "A"]
+    assert w.loc["A"].tolist() == pytest.approx([2, 6, 8, 25])
+    assert w.loc["B"].tolist() == pytest.approx([0, 0, 7, 0])
+    assert w.loc["C"].tolist() == pytest.approx([2, 4, 4, 55.5])
+    d = ltv.summary(rev, unit="D", observation_end="2011-02-28")
+    assert d.index.tolist() == ["C", "B", "A"]
+    assert d.loc["A"].tolist() == pytest.approx([3, 42, 56, 55 / 3])
+    assert d.loc["C"].tolist() == pytest.approx([1, 19, 27, 12])
+
+
+def test_summary_of_shuffled_lines_equals_lifetimes(master):
+    """CDNOW master with its lines shuffled and some customer ids missing: every customer's
+    frequency, recency and T equal lifetimes' exactly, monetary value to 1e-12; rows follow
+    the first appearance of each customer, and the table does not depend on the line order."""
+    pytest.importorskip("lifetimes")
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    rng = np.random.default_rng(7)
+    tx = master.iloc[rng.permutation(len(master))].reset_index(drop=True)
+    tx["customer_id"] = tx["customer_id"].astype(float).where(rng.random(len(tx)) > 0.01)
+    ours = ltv.summary(tx, unit="W", observation_end="1998-03-29")
+    known = tx[tx["customer_id"].notna() & (tx["order_ts"] <= "1998-03-29")]  # a Sunday: a week's end
+    assert ours.index.tolist() == known["customer_id"].unique().tolist()
+    ref = summary_data_from_transaction_data(known, "customer_id", "order_ts", monetary_value_col="amount",
+                                             freq="W", observation_period_end="1998-03-29").loc[ours.index]
+    for c in ("frequency", "recency", "T"):
+        np.testing.assert_array_equal(ours[c].to_numpy(), ref[c].to_numpy())
+    np.testing.assert_allclose(ours["monetary_value"].to_numpy(), ref["monetary_value"].to_numpy(),
+                               rtol=1e-12, atol=1e-9)
+    back = ltv.summary(tx.sort_values(["order_ts", "amount"]), unit="W", observation_end="1998-03-29")
+    pd.testing.assert_frame_equal(back.loc[ours.index], ours, rtol=1e-12)
+
+
 def test_calibration_holdout_toy(toy):
     """Calibration to 2011-02-01, observation end 2011-02-28, days. A: calibration days 0, 2, 9
     (f 2, r 9, T 29), holdout 1 purchase of 30. B: nothing after. C: first seen on the
@@ -103,6 +145,27 @@ def test_aggregate_roundtrip():
     np.testing.assert_array_equal(ua[inv], a)
     np.testing.assert_array_equal(ub[inv], b)
 
+
+
+@pytest.mark.parametrize("kind", ["counts", "wide", "distinct", "prices"])
+def test_aggregate_equals_first_appearance_grouping(kind):
+    """Every path of aggregate (counting for small whole numbers, hashing for wide ones, the
+    shortcut when one column is all distinct, float codes) gives pandas' grouping: distinct
+    rows in order of first appearance, their counts, each row's group."""
+    rng = np.random.default_rng(3)
+    n = 5000
+    a = rng.integers(0, 30, n).astype(float)
+    b = {"counts": rng.integers(0, 40, n).astype(float), "wide": rng.integers(0, 2**40, n).astype(float),
+         "distinct": rng.normal(50, 10, n), "prices": rng.choice([9.99, 19.5, np.nan, 4.25], n)}[kind]
+    (ua, ub), w, inv = ltv.aggregate(a, b)
+    frame = pd.DataFrame({"a": a, "b": b})
+    groups = frame.groupby(["a", "b"], sort=False, dropna=False)
+    first = frame.drop_duplicates()
+    np.testing.assert_array_equal(ua, first["a"].to_numpy())
+    np.testing.assert_array_equal(ub, first["b"].to_numpy())
+    np.testing.assert_array_equal(w, groups.size().to_numpy())
+    np.testing.assert_array_equal(inv, groups.ngroup().to_numpy())
+    assert len(w) == (n if kind == "distinct" else len(first))
 
 # ---------------------------------------------------------------- the report date
 
