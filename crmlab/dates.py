@@ -111,9 +111,9 @@ def cutoff(tx: pd.DataFrame, as_of: Any, date_col: str = "order_ts") -> tuple[pd
                         expected=f"a date after the first order ({first})", fix="choose a later as_of")
     if (dates < ts).all():
         return tx, ts
-    out = tx[(dates < ts).to_numpy()].reset_index(drop=True)
-    out.attrs = dict(tx.attrs)
-    return out, ts
+    from crmlab.data.columnar import take_rows  # crmlab.data imports this module
+
+    return take_rows(tx, (dates < ts).to_numpy()), ts
 
 
 def observation_end(as_of: pd.Timestamp) -> pd.Timestamp:
