@@ -129,11 +129,9 @@ def _cores() -> int:
     """Notebooks rendered at once by default: one per CPU core this process may use, at
     most 4 (each kernel holds its data in memory). On 2 cores two workers render
     ``--all`` in 0.75-0.87 of the time of one (bench/bench_report.py)."""
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        usable = os.cpu_count() or 1
-    return max(1, min(usable, 4))
+    from crmlab.data.columnar import usable_cores
+
+    return usable_cores(at_most=4)
 
 
 def _cmd_render(args: argparse.Namespace) -> int:

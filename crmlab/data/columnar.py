@@ -17,14 +17,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["in_threads", "take_rows"]
+__all__ = ["in_threads", "take_rows", "usable_cores"]
 
 #: Frames below this many rows are selected the plain way: threads cost more than they save.
 PARALLEL_ROWS = 200_000
 
 
-def _workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+def usable_cores(at_most: int = 4) -> int:
+    """CPU cores this process may use (its affinity where the OS tells), from 1 to ``at_most``.
+
+    Parameters
+    ----------
+    at_most : int
+
+    Returns
+    -------
+    int
+    """
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        usable = os.cpu_count() or 1
+    return max(1, min(usable, at_most))
 
 
 def in_threads(*steps: Callable[[], Any]) -> list[Any]:
@@ -39,9 +53,9 @@ def in_threads(*steps: Callable[[], Any]) -> list[Any]:
     list
         Each step's result, in the order given. An exception in a step is raised here.
     """
-    if len(steps) < 2 or _workers() < 2:
+    if len(steps) < 2 or usable_cores() < 2:
         return [step() for step in steps]
-    with ThreadPoolExecutor(min(_workers(), len(steps))) as pool:
+    with ThreadPoolExecutor(min(usable_cores(), len(steps))) as pool:
         return [f.result() for f in [pool.submit(step) for step in steps]]
 
 
@@ -61,7 +75,7 @@ def take_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     pandas.DataFrame
     """
     keep = np.asarray(keep, dtype=bool)
-    if len(frame) < PARALLEL_ROWS or not frame.columns.is_unique or _workers() < 2:
+    if len(frame) < PARALLEL_ROWS or not frame.columns.is_unique or usable_cores() < 2:
         out = frame.loc[keep].reset_index(drop=True)
     else:
         rows = np.flatnonzero(keep)
