@@ -173,9 +173,9 @@ def clean(
     keep = np.ones(n0, dtype=bool)
     amount = tx["amount"].to_numpy(dtype=float, na_value=np.nan)
     keys = [c for c in ("order_id", "customer_id", "product_id") if c in tx]  # three hash passes at once
-    codes = dict(zip(keys, in_threads(*(lambda c=c: pd.factorize(tx[c]) for c in keys))))
-    (order_codes, orders), (cust_codes, custs) = codes["order_id"], codes["customer_id"]  # -1: unknown
-    codes = {c: found[0] for c, found in codes.items()}
+    factorized = dict(zip(keys, in_threads(*(lambda c=c: pd.factorize(tx[c]) for c in keys))))
+    (order_codes, orders), (cust_codes, custs) = factorized["order_id"], factorized["customer_id"]  # -1: unknown
+    codes = {c: found[0] for c, found in factorized.items()}
 
     def touched(mask: np.ndarray) -> dict[str, Any]:
         return {

@@ -154,9 +154,10 @@ def _read_csv_polars(path: Path, sep: str, cols: list[str], string_cols: list[st
     # the dtypes pandas' reader gives: "string" where asked for, pandas' default text type elsewhere
     strings = {pa.large_string(): pd.StringDtype("pyarrow"), pa.string(): pd.StringDtype("pyarrow")}
     other = [c for c in cols if c not in text]
-    out = table.select(text).to_pandas(types_mapper=strings.get, self_destruct=True)
+    out = (table.select(text).to_pandas(types_mapper=strings.get) if text
+           else pd.DataFrame(index=pd.RangeIndex(table.num_rows)))
     if other:
-        out = out.join(table.select(other).to_pandas(self_destruct=True)) if text else table.to_pandas()
+        out = out.join(table.select(other).to_pandas())
     return out[cols]
 
 
