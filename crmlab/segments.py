@@ -44,6 +44,7 @@ import pandas as pd
 
 from crmlab import dates
 from crmlab.columns import known_customers, require_columns
+from crmlab.data.columnar import id_codes, sorted_groups
 from crmlab.errors import ParameterError
 from crmlab.results import Result
 from crmlab.spark.session import is_spark_frame
@@ -261,18 +262,17 @@ def _known(tx: Any) -> pd.DataFrame:
     return known_customers(tx)
 
 
-def _orders_per_group(g: Any, orders: pd.Series) -> pd.Series:
-    """Distinct orders per group, as ``g[order column].nunique()``, on integer codes.
+def _orders_per_group(groups: np.ndarray, n_groups: int, orders: pd.Series) -> np.ndarray:
+    """Distinct orders per group (``groups``: each line's group number, -1 none), on integer codes.
 
     The group and order codes are paired and the distinct pairs counted per group: one pass
     instead of grouping the order text (five times faster on millions of lines).
     """
-    groups = g.ngroup().to_numpy()
-    codes, uniques = pd.factorize(orders)
+    codes, uniques = id_codes(orders)
     ok = (groups >= 0) & (codes >= 0)
-    pairs = pd.unique(groups[ok].astype(np.int64) * (len(uniques) + 1) + codes[ok])
-    counts = np.bincount(pairs // (len(uniques) + 1), minlength=g.ngroups)
-    return pd.Series(counts.astype(np.int64), index=g.size().index)
+    width = len(uniques) + 1
+    pairs = pd.unique(groups[ok].astype(np.int64) * width + codes[ok])
+    return np.bincount(pairs // width, minlength=n_groups).astype(np.int64)
 
 
 def rfm(
@@ -318,14 +318,17 @@ def rfm(
     if unknown:
         raise ParameterError(f"unknown RFM measure(s) in bins: {sorted(unknown)}", expected="recency, frequency, monetary")
 
-    g = tx.groupby("customer_id", sort=True, observed=True)
+    # grouped by the customers' codes (kept from loading, or hashed once here), in sorted order
+    groups, customers = sorted_groups(tx["customer_id"])
+    g = tx[["order_ts", "amount"]].groupby(groups, sort=True)
     table = pd.DataFrame(
         {
-            "first_purchase": g["order_ts"].min(),
-            "last_purchase": g["order_ts"].max(),
-            "frequency": _orders_per_group(g, tx["order_id"]),
-            "monetary": g["amount"].sum(),
-        }
+            "first_purchase": g["order_ts"].min().array,
+            "last_purchase": g["order_ts"].max().array,
+            "frequency": _orders_per_group(groups, len(customers), tx["order_id"]),
+            "monetary": g["amount"].sum().array,
+        },
+        index=customers,
     )
     table.insert(0, "recency_days", (as_of_ts - table["last_purchase"]).dt.days)
     table = table[["recency_days", "frequency", "monetary", "first_purchase", "last_purchase"]]

@@ -9,7 +9,7 @@ import pandas as pd
 
 from crmlab import dates
 from crmlab.columns import require_columns
-from crmlab.data.columnar import in_threads, take_rows
+from crmlab.data.columnar import id_codes, in_threads, take_rows
 from crmlab.errors import DataError
 from crmlab.results import Result
 from crmlab.spark.session import is_spark_frame
@@ -172,8 +172,8 @@ def clean(
     n0 = len(tx)
     keep = np.ones(n0, dtype=bool)
     amount = tx["amount"].to_numpy(dtype=float, na_value=np.nan)
-    keys = [c for c in ("order_id", "customer_id", "product_id") if c in tx]  # three hash passes at once
-    factorized = dict(zip(keys, in_threads(*(lambda c=c: pd.factorize(tx[c]) for c in keys))))
+    keys = [c for c in ("order_id", "customer_id", "product_id") if c in tx]  # codes kept from the mapping,
+    factorized = dict(zip(keys, in_threads(*(lambda c=c: id_codes(tx[c]) for c in keys))))  # else hashed
     (order_codes, orders), (cust_codes, custs) = factorized["order_id"], factorized["customer_id"]  # -1: unknown
     codes = {c: found[0] for c, found in factorized.items()}
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from crmlab.data.columnar import in_threads
+from crmlab.data.columnar import in_threads, remember_codes
 from crmlab.data.schema import CANONICAL, REQUIRED, ColumnMap
 from crmlab.errors import DataError
 
@@ -175,9 +175,16 @@ def _to_id(raw: pd.Series, column: str = "", file: str = "", offset: int = 1) ->
         if ids.str.endswith(".0").fillna(True).all() and ids.notna().any():
             ids = ids.str.slice(stop=-2)
         if text and ids.dtype == raw.dtype and ids.equals(pd.Series(uniques, dtype=raw.dtype)):
-            return _contiguous(raw)  # already clean: no need to spread the distinct values back
+            out = _contiguous(raw)  # already clean: no need to spread the distinct values back
+            remember_codes(out, codes, uniques)  # cleaning and RFM need not hash the IDs again
+            return out
         if text:
-            ids = pd.Series(ids.array.take(codes, allow_fill=True), index=raw.index)
+            out = pd.Series(ids.array.take(codes, allow_fill=True), index=raw.index)
+            blank = ids.isna().to_numpy()
+            if not ids[~blank].duplicated().any():  # distinct after cleaning: the codes still hold
+                codes = np.where(blank[codes] & (codes >= 0), -1, codes) if blank.any() else codes
+                remember_codes(out, codes, ids.array)
+            return out
     return ids
 
 

@@ -31,3 +31,73 @@ def test_in_threads_keeps_order_and_raises():
     assert columnar.in_threads(lambda: 1, lambda: 2, lambda: 3) == [1, 2, 3]
     with pytest.raises(ZeroDivisionError):
         columnar.in_threads(lambda: 1, lambda: 1 / 0)
+
+
+def _same_partition(codes: np.ndarray, values: pd.Series) -> bool:
+    """Codes equal exactly where the values are equal, and -1 exactly where a value is missing."""
+    fresh = pd.factorize(values)[0]
+    if not np.array_equal(codes < 0, fresh < 0):
+        return False
+    pairs = pd.DataFrame({"a": codes, "b": fresh}).drop_duplicates()
+    return pairs["a"].is_unique and pairs["b"].is_unique
+
+
+def test_loaded_ids_keep_their_codes_through_row_selections(tmp_path):
+    from crmlab import data
+
+    # '.0' IDs (cleaned and spread back from the distinct values), blanks, a clean text column
+    lines = ["order,customer,product,date,qty,price"]
+    for i in range(40):
+        cust = "" if i % 7 == 0 else f"{100 + i % 5}.0"
+        lines.append(f"A{i // 3},{cust},P{i % 4},2011-01-{1 + i % 28:02d},1,2.5")
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(lines) + "\n")
+    cmap = {"order_id": "order", "customer_id": "customer", "product_id": "product", "order_ts": "date",
+            "quantity": "qty", "unit_price": "price"}
+    tx = data.load_transactions(path, columns=cmap)
+    assert tx["customer_id"].dropna().str.fullmatch(r"10\d").all()
+    for col in ("customer_id", "order_id", "product_id"):
+        data_obj = columnar._arrow_data(tx[col])
+        assert id(data_obj) in columnar._CODES, col  # remembered by the mapping
+        assert _same_partition(columnar.id_codes(tx[col])[0], tx[col]), col
+    kept = columnar.take_rows(tx, tx["customer_id"].notna().to_numpy() & (np.arange(len(tx)) % 3 > 0))
+    for col in ("customer_id", "order_id", "product_id"):
+        assert id(columnar._arrow_data(kept[col])) in columnar._CODES, col  # carried over
+        assert _same_partition(columnar.id_codes(kept[col])[0], kept[col]), col
+
+
+def test_ids_that_merge_when_cleaned_are_not_given_stale_codes(tmp_path):
+    from crmlab import data
+
+    # ' 7' and '7' are two values in the file and one ID once trimmed: the file's codes would
+    # count two customers, so none are kept and the cleaned column is hashed afresh
+    path = tmp_path / "orders.csv"
+    path.write_text("order,customer,date,amount\nA1, 7,2011-01-01,3\nA2,7,2011-01-02,4\nA3,8,2011-01-03,5\n")
+    tx = data.load_transactions(path, columns={"order_id": "order", "customer_id": "customer",
+                                               "order_ts": "date", "amount": "amount"})
+    codes, _ = columnar.id_codes(tx["customer_id"])
+    assert list(tx["customer_id"]) == ["7", "7", "8"]
+    assert codes[0] == codes[1] != codes[2]
+    assert data.clean(tx).audit.set_index("step").loc["kept", "customers"] == 2
+
+
+def test_changed_column_is_hashed_again():
+    s = pd.Series(["a", "b", "a", None], dtype="string[pyarrow]")
+    frame = pd.DataFrame({"id": s})
+    columnar.remember_codes(frame["id"], np.array([0, 1, 0, -1]), pd.array(["a", "b"], dtype="string[pyarrow]"))
+    assert list(columnar.id_codes(frame["id"])[0]) == [0, 1, 0, -1]
+    frame.loc[1, "id"] = "a"  # a new Arrow array: the remembered codes no longer apply
+    codes, _ = columnar.id_codes(frame["id"])
+    assert codes[0] == codes[1] == codes[2] and codes[3] == -1
+
+
+@pytest.mark.parametrize("values", [
+    ["b", "a", None, "c", "a", "b"],
+    [3, 1, 2, 3, 1, 2],
+])
+def test_sorted_groups_number_groups_as_a_sorted_groupby(values):
+    s = pd.Series(values)
+    groups, keys = columnar.sorted_groups(s)
+    expected = s.groupby(s, sort=True).ngroup().fillna(-1).astype(int).to_numpy()
+    assert np.array_equal(groups, expected)
+    assert list(keys) == sorted(v for v in set(values) if v is not None)
