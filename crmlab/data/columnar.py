@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["id_codes", "in_threads", "remember_codes", "sorted_groups", "take_rows", "usable_cores"]
+__all__ = ["id_codes", "in_threads", "remember_codes", "remembered_codes", "sorted_groups", "take_rows", "usable_cores"]
 
 #: Frames below this many rows are selected the plain way: threads cost more than they save.
 PARALLEL_ROWS = 200_000
@@ -59,6 +59,15 @@ def remember_codes(values: Any, codes: np.ndarray, uniques: Any) -> None:
     _CODES[key] = (ref, small, uniques)
 
 
+def remembered_codes(values: Any) -> tuple[np.ndarray, Any] | None:
+    """The codes and uniques remembered with a column (see :func:`id_codes`), or None."""
+    data = _arrow_data(values)
+    hit = _CODES.get(id(data)) if data is not None else None
+    if hit is not None and hit[0]() is data:
+        return hit[1], hit[2]
+    return None
+
+
 def id_codes(values: pd.Series) -> tuple[np.ndarray, Any]:
     """Integer codes of a column's values, as ``pd.factorize`` gives them (-1: missing).
 
@@ -75,10 +84,9 @@ def id_codes(values: pd.Series) -> tuple[np.ndarray, Any]:
     -------
     (numpy.ndarray, array-like)
     """
-    data = _arrow_data(values)
-    hit = _CODES.get(id(data)) if data is not None else None
-    if hit is not None and hit[0]() is data:
-        return hit[1], hit[2]
+    found = remembered_codes(values)
+    if found is not None:
+        return found
     codes, uniques = pd.factorize(values)
     remember_codes(values, codes, uniques)
     return codes, uniques
@@ -116,10 +124,9 @@ def sorted_groups(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
 def _carry_codes(source: pd.DataFrame, taken: pd.DataFrame, rows: np.ndarray) -> None:
     """Remembered codes of ``source``'s columns, taken at ``rows``, for the same columns of ``taken``."""
     for i in range(source.shape[1]):
-        data = _arrow_data(source.iloc[:, i])
-        hit = _CODES.get(id(data)) if data is not None else None
-        if hit is not None and hit[0]() is data:
-            remember_codes(taken.iloc[:, i], hit[1][rows], hit[2])
+        found = remembered_codes(source.iloc[:, i])
+        if found is not None:
+            remember_codes(taken.iloc[:, i], found[0][rows], found[1])
 
 
 def usable_cores(at_most: int = 4) -> int:

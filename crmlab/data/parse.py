@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from crmlab.data.columnar import in_threads, remember_codes
+from crmlab.data.columnar import in_threads, remember_codes, remembered_codes
 from crmlab.data.schema import CANONICAL, REQUIRED, ColumnMap
 from crmlab.errors import DataError
 
@@ -188,6 +188,17 @@ def _to_id(raw: pd.Series, column: str = "", file: str = "", offset: int = 1) ->
     return ids
 
 
+def _starts_with(ids: pd.Series, prefix: str) -> np.ndarray:
+    """Which IDs start with ``prefix`` (missing: no), tested on the distinct values when the
+    mapping kept the column's codes (an order number repeats on each of its lines)."""
+    found = remembered_codes(ids)
+    if found is None:
+        return ids.str.startswith(prefix).fillna(False).to_numpy(dtype=bool)
+    codes, uniques = found
+    hit = pd.Series(uniques, dtype="string").str.startswith(prefix).fillna(False).to_numpy(dtype=bool)
+    return np.where(codes >= 0, hit[codes], False)
+
+
 def _contiguous(values: pd.Series) -> pd.Series:
     """Text as one contiguous Arrow array: a CSV read in blocks arrives in hundreds of chunks,
     and every later selection of rows (cleaning, cut-offs) is several times slower on them."""
@@ -269,7 +280,7 @@ def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> 
         out["amount"] = out["quantity"] * out["unit_price"]
     out = out[[c for c in CANONICAL if c in out.columns]]
     if cmap.cancel_prefix:
-        out["is_cancellation"] = out["order_id"].str.startswith(cmap.cancel_prefix).fillna(False).astype(bool)
+        out["is_cancellation"] = _starts_with(out["order_id"], cmap.cancel_prefix)
     else:
         out["is_cancellation"] = False
     for opt in ("country", "channel", "category"):
