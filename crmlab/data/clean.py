@@ -57,23 +57,47 @@ class CleanResult(Result):
         return d
 
 
-def _exact_duplicates(tx: pd.DataFrame, order_codes: np.ndarray, product_codes: np.ndarray | None) -> np.ndarray:
+def _exact_duplicates(tx: pd.DataFrame, codes: dict[str, np.ndarray]) -> np.ndarray:
     """Rows identical to an earlier row in every column (exact).
 
     Two identical lines share their order and product, so only lines whose (order, product)
     pair occurs more than once are compared in full: integer codes instead of hashing every
     column of every line, and the full comparison touches a small subset.
     """
+    order_codes, product_codes = codes["order_id"], codes.get("product_id")
     if product_codes is not None:
         prod = product_codes.astype(np.int64) + 1
         key = order_codes.astype(np.int64) * (int(prod.max(initial=0)) + 1) + prod
     else:
         key = order_codes
-    cand = _repeated(key)
+    idx = np.flatnonzero(_repeated(key))
     out = np.zeros(len(tx), dtype=bool)
-    idx = np.flatnonzero(cand)
     if len(idx):
-        out[idx] = tx.iloc[idx].duplicated(keep="first").to_numpy()
+        out[idx] = _duplicated_rows(tx, idx, codes)
+    return out
+
+
+def _duplicated_rows(tx: pd.DataFrame, idx: np.ndarray, codes: dict[str, np.ndarray]) -> np.ndarray:
+    """``tx.iloc[idx].duplicated()``, with the ID columns compared by their codes and the other
+    text (product names: long, and slow to gather from millions of lines) only for the rows
+    that repeat in every other column."""
+    text = [i for i, c in enumerate(tx.columns) if c not in codes and pd.api.types.is_string_dtype(tx.dtypes.iloc[i])]
+
+    def part(positions: list[int], rows: np.ndarray) -> pd.DataFrame:
+        cols = {i: codes[tx.columns[i]][rows] if tx.columns[i] in codes else tx.iloc[:, i].array.take(rows)
+                for i in positions}
+        return pd.DataFrame(cols, copy=False)
+
+    rest = [i for i in range(tx.shape[1]) if i not in text]
+    first = part(rest, idx)
+    if not text:
+        return first.duplicated(keep="first").to_numpy()
+    again = first.duplicated(keep=False).to_numpy()  # repeats on all but the other text columns
+    out = np.zeros(len(idx), dtype=bool)
+    sub = np.flatnonzero(again)
+    if len(sub):
+        full = pd.concat([first.iloc[sub].reset_index(drop=True), part(text, idx[sub])], axis=1)
+        out[sub] = full.duplicated(keep="first").to_numpy()
     return out
 
 
@@ -104,7 +128,7 @@ def _step_hits(tx: pd.DataFrame, step: str, codes: dict[str, np.ndarray]) -> np.
         return ~(tx["unit_price"].to_numpy() > 0)
     if step == "unknown_customers":
         return codes["customer_id"] < 0
-    return _exact_duplicates(tx, codes["order_id"], codes.get("product_id"))
+    return _exact_duplicates(tx, codes)
 
 
 def _refuse_empty(tx: pd.DataFrame, rows: list[dict[str, Any]]) -> None:

@@ -101,3 +101,26 @@ def test_sorted_groups_number_groups_as_a_sorted_groupby(values):
     expected = s.groupby(s, sort=True).ngroup().fillna(-1).astype(int).to_numpy()
     assert np.array_equal(groups, expected)
     assert list(keys) == sorted(v for v in set(values) if v is not None)
+
+
+def test_exact_duplicates_equal_pandas_duplicated():
+    from crmlab.data.clean import _exact_duplicates
+
+    rng = np.random.default_rng(11)
+    n = 5_000
+    frame = pd.DataFrame({
+        "customer_id": pd.array([None if i % 17 == 0 else f"C{i % 40}" for i in rng.integers(0, 400, n)],
+                                dtype="string"),
+        "order_id": pd.array([f"O{i}" for i in rng.integers(0, 300, n)], dtype="string"),
+        "order_ts": pd.Timestamp("2011-01-01") + pd.to_timedelta(rng.integers(0, 3, n), unit="D"),
+        "product_id": pd.array([f"P{i}" for i in rng.integers(0, 30, n)], dtype="string"),
+        # same order, product and numbers but another name: not a duplicate
+        "product_name": pd.array(rng.choice(["mug", "MUG", None], n), dtype="string"),
+        "quantity": rng.integers(1, 3, n).astype(float),
+        "unit_price": np.where(rng.random(n) < 0.05, np.nan, 2.5),
+        "country": pd.array(rng.choice(["UK", "FR"], n), dtype="string"),
+    })
+    codes = {c: columnar.id_codes(frame[c])[0] for c in ("customer_id", "order_id", "product_id")}
+    expected = frame.duplicated(keep="first").to_numpy()
+    assert 0 < expected.sum() < n
+    assert np.array_equal(_exact_duplicates(frame, codes), expected)
