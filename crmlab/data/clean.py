@@ -65,9 +65,11 @@ def _exact_duplicates(tx: pd.DataFrame, codes: dict[str, np.ndarray]) -> np.ndar
     column of every line, and the full comparison touches a small subset.
     """
     order_codes, product_codes = codes["order_id"], codes.get("product_id")
-    if product_codes is not None:
-        prod = product_codes.astype(np.int64) + 1
-        key = order_codes.astype(np.int64) * (int(prod.max(initial=0)) + 1) + prod
+    if product_codes is not None:  # order * (products + 1) + product + 1, in place: one array
+        key = order_codes.astype(np.int64)
+        key *= int(product_codes.max(initial=0)) + 2
+        key += product_codes
+        key += 1
     else:
         key = order_codes
     idx = np.flatnonzero(_repeated(key))
@@ -205,7 +207,7 @@ def clean(
         return {
             "rows": int(mask.sum()),
             "share_of_rows": mask.sum() / n0 if n0 else 0.0,
-            "revenue": float(np.nansum(amount[mask])),
+            "revenue": float(np.nansum(amount, where=mask)),
             "orders": _distinct(order_codes[mask], len(orders), with_missing=True),
             "customers": _distinct(cust_codes[mask], len(custs), with_missing=False),
         }

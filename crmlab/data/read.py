@@ -113,7 +113,9 @@ def _iso_timestamps(column):
         parsed = attempt if parsed is None else parsed.fill_null(attempt)
         if parsed.null_count() == column.null_count():
             inside = parsed.is_null() | parsed.is_between(_FIRST_DAY, _LAST_DAY)
-            return parsed if inside.all() else None
+            # nanoseconds, as the canonical table holds them, once inside pandas' range (polars
+            # would wrap a year 9999 around when parsing straight to nanoseconds)
+            return parsed.cast(pl.Datetime("ns")) if inside.all() else None
     return None
 
 
