@@ -258,7 +258,14 @@ def _worker_context() -> Any:
     import threading
 
     if sys.platform.startswith("linux") and threading.active_count() == 1:
-        import crmlab.report.render  # noqa: F401 - imported once, before the fork
+        # imported once, before the fork, not once per worker
+        import crmlab.report.render  # noqa: F401
+        from crmlab.report.html import import_notebook_tools
+
+        import_notebook_tools()
+        import nbconvert  # noqa: F401
+        import nbformat  # noqa: F401
+        import papermill  # noqa: F401
 
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")

@@ -104,9 +104,33 @@ def sanitize_html(fragment: Any) -> str:
     return _CLEANER.clean(text)
 
 
+def import_notebook_tools() -> None:
+    """Import jsonschema (under nbformat, papermill and nbconvert) without ``rfc3987_syntax``.
+
+    jsonschema registers checkers for the ``iri`` formats when ``rfc3987_syntax`` is
+    installed (JupyterLab's event schemas pull it in), and that package compiles 39 grammars
+    at import: 1.4-2 s of every render process (jsonschema issue 1392; the package is
+    unmaintained). Notebook schemas use no ``iri`` format, so the import is made without it;
+    the package stays importable for anything else in this process.
+    """
+    import sys
+
+    if "jsonschema" in sys.modules:
+        return
+    blocked = "rfc3987_syntax" not in sys.modules
+    if blocked:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        import jsonschema  # noqa: F401
+    finally:
+        if blocked and sys.modules.get("rfc3987_syntax", False) is None:
+            del sys.modules["rfc3987_syntax"]
+
+
 def _exporter(show_input: bool, lang: str = "en"):
     """An HTMLExporter (cached: building one costs a template load)."""
     if (show_input, lang) not in _EXPORTERS:
+        import_notebook_tools()
         import jinja2
         from nbconvert import HTMLExporter
 

@@ -253,6 +253,9 @@ def notebook_parameters(notebook: str | Path) -> dict[str, Parameter]:
         return {}
     found = _parse_parameters_cell(source)
     if found is None:
+        from crmlab.report.html import import_notebook_tools
+
+        import_notebook_tools()
         import papermill as pm
 
         found = [(n, i.get("inferred_type_name"), i.get("default") or "None", i.get("help", ""))

@@ -22,7 +22,7 @@ from typing import Any, Mapping
 from crmlab.errors import CrmlabError, ParameterError, RenderError
 from crmlab.privacy import redact_error
 from crmlab.report.channel import TABLES_ENV, collect_metrics
-from crmlab.report.html import failing_cell, notebook_to_html, stderr_text
+from crmlab.report.html import failing_cell, import_notebook_tools, notebook_to_html, stderr_text
 from crmlab.report.layout import (
     FAILED_SUFFIX, RUNS_DIR, check_writable, clean_leftovers, hold, locked, now, output_parent,
     output_root as _root, publish, report_key, resolve_notebook, to_jsonable, withdraw, work_dir,
@@ -400,6 +400,7 @@ def _execute_in(job: Job, tmp: Path, good: Path, as_of: str | None,
 def _run_kernel(job: Job, tmp: Path, timeout: float | None) -> tuple[Any, str | None, str | None]:
     """Execute the notebook into ``tmp/notebook.ipynb``: (executed notebook, error line, error
     type); without ``--show-pii`` error messages and tracebacks lose customer data."""
+    import_notebook_tools()
     import nbformat
     import papermill as pm
 
