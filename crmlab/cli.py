@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
                    "(by its last report) first (default 0: one per CPU core, at most 4; "
                    "1: in order)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--fresh-kernels", action="store_true",
+                   help="a new kernel for every notebook (default: the notebooks one worker "
+                   "renders share its kernel, reset to a new kernel's state in between)")
 
     p = sub.add_parser("params", help="list a notebook's parameters, types and defaults")
     p.add_argument("notebook", metavar="NOTEBOOK")
@@ -153,7 +156,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         jobs, config_file=args.config, all_notebooks=args.all_notebooks,
         notebooks_dir=args.notebooks_dir, output_root=args.output, show_pii=args.show_pii,
         as_of=args.as_of, timeout=args.timeout, jobs=workers, progress=not args.no_progress,
-        echo=lambda line: tqdm.write(line, file=sys.stdout),
+        echo=lambda line: tqdm.write(line, file=sys.stdout), fresh_kernels=args.fresh_kernels,
     )
     failed = batch.failed
     print(f"{len(batch.results) - len(failed)} rendered, {len(failed)} failed")

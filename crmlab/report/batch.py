@@ -6,6 +6,7 @@ renders nothing; a notebook that fails does not stop the others.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any, Callable, Iterable
 from crmlab import config
 from crmlab.errors import CrmlabError, RenderError
 from crmlab.privacy import redact_error
+from crmlab.report import kernels
 from crmlab.report.layout import (
     FAILED_SUFFIX, RUNS_DIR, check_writable, discover_notebooks, now, output_parent, output_root as _root, report_key,
 )
@@ -273,11 +275,12 @@ def _worker_context() -> Any:
 
 def _run_jobs(prepared: list[Job], root: Path, results: list[RenderResult | None], *,
               as_of: str | None, timeout: float | None, jobs: int, progress: bool,
-              echo: Callable[[str], Any] | None) -> None:
+              echo: Callable[[str], Any] | None, keep: bool = False) -> None:
     """Execute the jobs, ``jobs`` at a time, into ``results`` (in the order of ``prepared``).
 
     A job whose render raises (a report that cannot be written, a worker that died) gets a
-    failed result; the other jobs go on.
+    failed result; the other jobs go on. With ``keep`` the notebooks one worker renders share
+    its kernel (:mod:`crmlab.report.kernels`).
     """
     from concurrent.futures import ProcessPoolExecutor
 
@@ -288,7 +291,8 @@ def _run_jobs(prepared: list[Job], root: Path, results: list[RenderResult | None
     if jobs > 1 and len(prepared) > 1:
         # each worker is its own process: kernels and stderr redirection stay apart; they
         # start (fork) on the first submit, before the progress bar starts its thread
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(prepared)), mp_context=_worker_context())
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(prepared)), mp_context=_worker_context(),
+                                   initializer=kernels.keep_for_worker if keep else None)
     try:
         if pool is not None:
             futures = {pool.submit(execute, prepared[i], root, **kwargs): i
@@ -296,7 +300,8 @@ def _run_jobs(prepared: list[Job], root: Path, results: list[RenderResult | None
         bar = tqdm(total=len(prepared), desc="rendering", unit="notebook", file=sys.stderr,
                    disable=not progress, leave=False)
         try:
-            _collect(prepared, root, results, futures, bar, echo, kwargs)
+            with kernels.kept_kernels() if keep and pool is None else contextlib.nullcontext():
+                _collect(prepared, root, results, futures, bar, echo, kwargs)
         finally:
             bar.close()
     finally:
@@ -336,7 +341,7 @@ def render_batch(notebooks: Iterable[Any] | None = None, *, config_file: str | P
                  output_root: str | Path | None = None, show_pii: bool = False,
                  as_of: str | None = None, timeout: float | None = None,
                  jobs: int = 1, progress: bool = True,
-                 echo: Callable[[str], Any] | None = None) -> BatchResult:
+                 echo: Callable[[str], Any] | None = None, fresh_kernels: bool = False) -> BatchResult:
     """Render several notebooks; a failing one does not stop the others.
 
     Every job is validated before the first kernel starts, so a typo in a batch file
@@ -363,6 +368,10 @@ def render_batch(notebooks: Iterable[Any] | None = None, *, config_file: str | P
         Show a tqdm bar over the batch on stderr.
     echo : callable, optional
         Given one line per finished notebook (status and report path).
+    fresh_kernels : bool
+        Start a new kernel for every notebook. By default the notebooks a worker renders
+        one after the other share its kernel, reset to a new kernel's state in between
+        (:mod:`crmlab.report.kernels`): the imports are paid once per worker.
 
     Returns
     -------
@@ -385,7 +394,7 @@ def render_batch(notebooks: Iterable[Any] | None = None, *, config_file: str | P
     slots: list[RenderResult | None] = [None] * len(prepared)
     try:
         _run_jobs(prepared, root, slots, as_of=as_of, timeout=timeout, jobs=jobs,
-                  progress=progress, echo=echo)
+                  progress=progress, echo=echo, keep=not fresh_kernels)
     finally:  # the manifest and index say what was rendered, even after an interrupt
         results = [r for r in slots if r is not None]
         manifest = None

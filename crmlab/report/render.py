@@ -22,6 +22,7 @@ from typing import Any, Mapping
 from crmlab.errors import CrmlabError, ParameterError, RenderError
 from crmlab.privacy import redact_error
 from crmlab.report.channel import TABLES_ENV, collect_metrics
+from crmlab.report import kernels
 from crmlab.report.html import failing_cell, import_notebook_tools, notebook_to_html, stderr_text
 from crmlab.report.layout import (
     FAILED_SUFFIX, RUNS_DIR, check_writable, clean_leftovers, hold, locked, now, output_parent,
@@ -406,20 +407,29 @@ def _run_kernel(job: Job, tmp: Path, timeout: float | None) -> tuple[Any, str | 
 
     out_nb = tmp / "notebook.ipynb"
     error, ename, nb = None, None, None
+    cwd, tables = str(job.notebook.parent), str(tmp / "tables")
     try:
-        with _kernel_stderr_to(tmp / "kernel.log"), _environ(TABLES_ENV, str(tmp / "tables")), \
-                _own_kernels_first():
-            nb = pm.execute_notebook(
-                str(job.notebook), str(out_nb), parameters=job.run_params,
-                kernel_name=kernel_name(), cwd=str(job.notebook.parent), progress_bar=False,
-                log_output=False, execution_timeout=timeout,
-            )
+        with _kernel_stderr_to(tmp / "kernel.log"), _environ(TABLES_ENV, tables), _own_kernels_first():
+            name = kernel_name()
+            # a batch worker's kernel, reset, when kernels are kept (crmlab.report.kernels)
+            km = kernels.kernel_for(name, cwd, {TABLES_ENV: tables}, lambda km: _start(km, cwd))
+            try:
+                nb = pm.execute_notebook(
+                    str(job.notebook), str(out_nb), parameters=job.run_params,
+                    kernel_name=name, cwd=cwd, progress_bar=False,
+                    log_output=False, execution_timeout=timeout, **({"km": km} if km is not None else {}),
+                )
+            finally:
+                if km is not None:
+                    kernels.done(km)
     except pm.PapermillExecutionError as exc:
         ename = str(exc.ename)
         error = f"cell {exc.exec_count}: {ename}: {redact_error(ename, str(exc.evalue), job.show_pii)}"
     except Exception as exc:  # kernel died, timeout, unreadable notebook: the machinery's words
         ename = type(exc).__name__
         error = f"{ename}: {exc}"
+    if error is not None:
+        kernels.discard()  # a failed notebook's kernel is not handed on
     if nb is None:
         nb = nbformat.read(str(out_nb if out_nb.exists() else job.notebook), as_version=4)
     if error is None and failing_cell(nb) is not None:  # e.g. allow_errors cells
@@ -428,6 +438,13 @@ def _run_kernel(job: Job, tmp: Path, timeout: float | None) -> tuple[Any, str | 
         _redact_outputs(nb)
     nbformat.write(nb, str(out_nb))
     return nb, None if error is None else " ".join(error.split())[:500], ename
+
+
+def _start(km: Any, cwd: str) -> None:
+    """Start a kernel in ``km`` (the caller holds the job's stderr and environment)."""
+    from jupyter_core.utils import run_sync
+
+    run_sync(km.start_kernel)(cwd=cwd)
 
 
 #: What replaces a traceback in a report rendered without ``--show-pii``.
