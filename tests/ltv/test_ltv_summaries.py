@@ -167,6 +167,27 @@ def test_aggregate_equals_first_appearance_grouping(kind):
     np.testing.assert_array_equal(inv, groups.ngroup().to_numpy())
     assert len(w) == (n if kind == "distinct" else len(first))
 
+
+@pytest.mark.parametrize("layout", ["runs", "sorted", "scattered", "offset", "wide", "int32", "text"])
+def test_customer_codes_equal_factorize(layout):
+    """The summary's customer codes (counting for whole-number ids in a narrow range, a
+    shortcut when each id's lines form one run, hashing otherwise) are pandas' factorize:
+    codes and distinct ids in order of first appearance, ids keeping their dtype."""
+    from crmlab.ltv.summaries import _customer_codes
+
+    rng = np.random.default_rng(5)
+    ids = np.repeat(rng.permutation(3000), rng.integers(1, 5, 3000))  # one run per id
+    ids = {"runs": ids, "sorted": np.sort(ids), "scattered": rng.permutation(ids),
+           "offset": rng.permutation(ids) - 10**12, "wide": rng.permutation(ids) * 10**9,
+           "int32": ids.astype(np.int32), "text": ids.astype(str)}[layout]
+    ids = np.concatenate([ids, ids[:1]]) if layout == "sorted" else ids  # the first id comes back
+    codes, uniques = _customer_codes(pd.Series(ids))
+    expected_codes, expected_uniques = pd.factorize(pd.Series(ids), sort=False)
+    assert codes.dtype == np.int64
+    np.testing.assert_array_equal(codes, expected_codes)
+    pd.testing.assert_index_equal(uniques, expected_uniques, exact=True)
+
+
 # ---------------------------------------------------------------- the report date
 
 
