@@ -128,7 +128,8 @@ def fitted_keys_end_in_underscore(model) -> bool:
 
 def test_purchase_model_declares_its_hooks(cdnow):
     """A model that leaves out a hook cannot be instantiated; one that implements them gets
-    fitting and prediction from the shared base (here: BG/NBD's hooks, BG/NBD's estimates)."""
+    fitting and prediction from the shared base (here: BG/NBD's hooks, BG/NBD's estimates;
+    the copy sums the likelihood row by row, BG/NBD per distinct frequency)."""
     class Incomplete(ltv.PurchaseModel):
         _names = ("r", "alpha", "a", "b")
 
@@ -141,10 +142,10 @@ def test_purchase_model_declares_its_hooks(cdnow):
     class BGCopy(ltv.PurchaseModel):
         _names = ltv.BGNBD._names
         _label = "copy"
-        _parts = ltv.BGNBD._parts
+        _x_terms = ltv.BGNBD._x_terms
+        _x_grad_terms = ltv.BGNBD._x_grad_terms
         _loglik_rows = ltv.BGNBD._loglik_rows
         _grad_rows = ltv.BGNBD._grad_rows
-        _grad_dropout = staticmethod(ltv.BGNBD._grad_dropout)
         _p_alive = ltv.BGNBD._p_alive
         _conditional_expected = ltv.BGNBD._conditional_expected
         _unconditional_expected = ltv.BGNBD._unconditional_expected
