@@ -82,42 +82,72 @@ def _timestamps(transactions: pd.DataFrame, date_col: str) -> np.ndarray:
     return col.to_numpy(dtype="datetime64[ns]")
 
 
-#: Order lines per block of the spend pass: its temporaries stay in the CPU cache.
+#: Order lines per block of the passes over the lines: their temporaries stay in the CPU cache.
 _BLOCK = 1 << 16
 
 
-def _repeat_spend(codes: np.ndarray, period: np.ndarray, amount: np.ndarray, first: np.ndarray,
-                  spend: np.ndarray) -> None:
-    """Per customer, the spend of the lines outside the customer's first period, into ``spend``.
+def _blocks(n: int):
+    return ((lo, min(lo + _BLOCK, n)) for lo in range(0, n, _BLOCK))
 
-    Summed straight in line order (not as total minus first-period spend, which would cancel
-    digits), block by block into cache-sized buffers: no full-length temporary.
+
+def _first_last(codes: np.ndarray, ts: np.ndarray, unit: str, pmin: int, first: np.ndarray,
+                last: np.ndarray) -> None:
+    """Each customer's first and last period (counted from ``pmin``), into ``first`` and ``last``
+    (filled beforehand); the periods are worked out block by block, never for all lines at once."""
+    for lo, hi in _blocks(len(codes)):
+        c, period = codes[lo:hi], _periods(ts[lo:hi], unit)
+        period -= pmin
+        np.minimum.at(first, c, period)
+        np.maximum.at(last, c, period)
+
+
+def _spend_and_keys(codes: np.ndarray, ts: np.ndarray, unit: str, pmin: int, span: int,
+                    amount: np.ndarray | None, first: np.ndarray, spend: np.ndarray | None) -> None:
+    """Per customer, the spend of the lines outside the customer's first period (into
+    ``spend``), and each line's (customer, period) key ``code * span + period`` written over
+    its code, block by block.
+
+    The spend is summed straight in line order (not as total minus first-period spend, which
+    would cancel digits) into cache-sized buffers: no full-length temporary.
     """
-    spend[:] = 0.0
-    size = min(_BLOCK, len(codes))
-    in_first, weights = np.empty(size, dtype=bool), np.empty(size)
-    for lo in range(0, len(codes), _BLOCK):
-        hi = min(lo + _BLOCK, len(codes))
-        c, m, w = codes[lo:hi], in_first[: hi - lo], weights[: hi - lo]
-        np.equal(period[lo:hi], first[c], out=m)
-        np.copyto(w, amount[lo:hi])
-        w[m] = 0.0
-        np.add.at(spend, c, w)
+    if spend is not None:
+        spend[:] = 0.0
+    for lo, hi in _blocks(len(codes)):
+        c, period = codes[lo:hi], _periods(ts[lo:hi], unit)
+        period -= pmin
+        if spend is not None:
+            w = amount[lo:hi].copy()
+            w[period == first[c]] = 0.0
+            np.add.at(spend, c, w)
+        c *= span  # the block's codes become its keys
+        c += period
 
 
-def _summarise(codes: np.ndarray, n_customers: int, period: np.ndarray, amount: np.ndarray | None,
+def _distinct_periods(key: np.ndarray, span: int, count: np.ndarray) -> None:
+    """Take from ``count`` (lines per customer) the lines whose sorted (customer, period) key
+    repeats the one before: what is left is each customer's distinct periods."""
+    for lo, hi in _blocks(len(key) - 1):
+        later = key[lo + 1:hi + 1]
+        repeats = later[later == key[lo:hi]]
+        np.subtract.at(count, repeats // span, 1)
+
+
+def _summarise(codes: np.ndarray, n_customers: int, ts: np.ndarray, unit: str, amount: np.ndarray | None,
                end_period: int) -> np.ndarray:
     """Vectorised core: per-customer frequency, recency, T (and monetary value).
 
-    ``codes`` (customer codes 0 .. n_customers - 1, every one present) and ``period`` are
-    consumed: they are overwritten in place. Counting passes (``np.bincount``, ``np.minimum.at``,
-    ``np.maximum.at``, ``np.add.at``) give each customer's lines, first and last period and
-    repeat spend without ordering the lines. Only the distinct (customer, period) count needs
-    the packed keys sorted: an in-place, values-only sort of int64 keys (no permutation, no
-    gathers; vectorised, about 0.01 s per million keys at 14 million) costs less than one
-    hashing pass over them (about 0.2 s per million). On millions of lines fresh memory (page
-    faults) costs more than the arithmetic, so the only new arrays are one per customer and
-    the result, one Fortran-ordered block that becomes the frame without a copy.
+    ``codes`` (customer codes 0 .. n_customers - 1, every one present) are consumed: they are
+    overwritten in place. Counting passes (``np.minimum.at``, ``np.maximum.at``,
+    ``np.add.at``) give each customer's lines, first and last period and repeat spend without
+    ordering the lines. Only the distinct (customer, period) count needs the packed keys
+    sorted: an in-place, values-only sort of integer keys (no permutation, no gathers;
+    vectorised, about 0.01 s per million keys at 14 million) costs less than one hashing pass
+    over them (about 0.2 s per million). On millions of lines fresh memory (page faults, each
+    zeroing a page) costs more than the arithmetic, so the periods of the lines are worked out
+    block by block whenever needed instead of held, the keys are packed into the codes'
+    memory (32-bit when customers x periods allow: half the memory, a faster sort), and the
+    only new arrays are the result, one Fortran-ordered block that becomes the frame without
+    a copy.
 
     Returns
     -------
@@ -125,9 +155,10 @@ def _summarise(codes: np.ndarray, n_customers: int, period: np.ndarray, amount: 
         ``(n_customers, 3 or 4)`` floats in customer-code order: frequency, recency, T and,
         with ``amount``, monetary value.
     """
-    pmin = int(period.min())
+    pmin = int(_periods(ts.min(keepdims=True), unit)[0])
     span = int(end_period - pmin + 1)
-    period -= pmin
+    if codes.dtype != np.int64 and n_customers * span >= 2**31:
+        codes = codes.astype(np.int64)  # the packed keys need 64 bits
     out = np.empty((n_customers, 3 if amount is None else 4), order="F")
     # the counts and periods are whole numbers, worked out in the result's own memory viewed
     # as int64 (same width as its float64 columns) and turned into floats at the end
@@ -135,24 +166,18 @@ def _summarise(codes: np.ndarray, n_customers: int, period: np.ndarray, amount: 
     count.fill(0)
     np.add.at(count, codes, 1)
     first.fill(span)
-    np.minimum.at(first, codes, period)
     last.fill(0)
-    np.maximum.at(last, codes, period)
-    if amount is not None:
-        _repeat_spend(codes, period, amount, first, out[:, 3])
-    key = codes  # (customer, period) packed, in place
-    key *= span
-    key += period
+    _first_last(codes, ts, unit, pmin, first, last)
+    _spend_and_keys(codes, ts, unit, pmin, span, amount, first, None if amount is None else out[:, 3])
+    key = codes
     key.sort()
-    # a line with the key of the line before it is another purchase in the same period
-    repeats = np.flatnonzero(key[1:] == key[:-1])
-    repeats += 1
-    np.subtract.at(count, key[repeats] // span, 1)
+    _distinct_periods(key, span, count)
     count -= 1  # frequency: periods with a purchase after the first
     last -= first  # recency
     np.subtract(span - 1, first, out=first)  # T
-    for j, whole in enumerate((count, last, first)):
-        out[:, j] = whole  # numpy copies through a temporary: the memory is the same
+    for lo, hi in _blocks(n_customers):  # into floats in place, through cache-sized temporaries
+        for j, whole in enumerate((count, last, first)):
+            out[lo:hi, j] = whole[lo:hi]
     if amount is not None:  # mean spend per repeat period; 0 (no spend) without repeats
         frequency = out[:, 0]
         np.divide(out[:, 3], frequency, out=out[:, 3], where=frequency > 0)
@@ -160,7 +185,8 @@ def _summarise(codes: np.ndarray, n_customers: int, period: np.ndarray, amount: 
 
 
 def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, Any]:
-    """Customer codes 0 .. k-1 in order of first appearance (int64) and the k distinct ids.
+    """Customer codes 0 .. k-1 in order of first appearance (32-bit integers below 2**31 lines)
+    and the k distinct ids.
 
     Whole-number ids spanning a range of at most a few times the line count (the usual
     numbered customers) are addressed directly: each id's first line by one counting pass,
@@ -175,20 +201,22 @@ def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, Any]:
     bound = max(4 * n, 1 << 16)
     if not n or hi - lo >= bound:
         codes, uniques = pd.factorize(ids, sort=False)
-        return codes.astype(np.int64, copy=False), uniques  # packed with periods into int64 keys
+        return codes, uniques
     # the ids themselves index the range when they start near 0, else their offsets from the least
     direct = 0 <= lo and hi < bound
     key = values.astype(np.int64, copy=False) if direct else np.subtract(values, lo, dtype=np.int64)
     seen = np.zeros(hi + 1 if direct else hi - lo + 1, dtype=bool)
     seen[key] = True
+    small = np.int32 if n < 2**31 else np.int64  # codes of 32 bits when they fit: half the memory
     change = values[1:] != values[:-1]
     if np.count_nonzero(change) + 1 == np.count_nonzero(seen):  # one run of lines per id (sorted by id)
-        codes = np.empty(n, dtype=np.int64)
+        codes = np.empty(n, dtype=small)
         codes[0] = 0
-        np.cumsum(change, out=codes[1:])
+        codes[1:] = change  # 0/1, then a running sum
+        np.cumsum(codes, out=codes)
         return codes, pd.Index(values[np.concatenate(([0], np.flatnonzero(change) + 1))])
-    line = np.arange(n, dtype=np.int64)
-    first = np.full(len(seen), n, dtype=np.int64)  # each id's first line
+    line = np.arange(n, dtype=small)
+    first = np.full(len(seen), n, dtype=small)  # each id's first line
     np.minimum.at(first, key, line)
     starts = np.flatnonzero(np.take(first, key) == line)  # the lines that are their id's first
     number = first  # reused: each id's code
@@ -296,19 +324,18 @@ def summary(
     ids = transactions[customer_col]
     keep = ids.notna().to_numpy()
     end_ts = _end_timestamp(ts, keep, observation_end, customer_col)
-    period = _periods(ts, unit)
     end_period = int(_periods(np.array([end_ts]), unit)[0])
     # every line counts when all have a customer and the end is the last line (no comparison)
     every = observation_end is None and bool(keep.all())
     if not every:
-        keep = keep & (period <= end_period)
+        keep = keep & (_periods(ts, unit) <= end_period)
         if not keep.any():
             raise DataError("no transactions on or before the observation end", column=date_col,
                             value=str(pd.Timestamp(end_ts).date()), fix="choose a later observation_end")
         every = bool(keep.all())  # no copies of full-length columns when every line counts
     codes, uniques = _customer_codes(ids if every else ids[keep])
     amount = None if amount_col is None else _amounts(transactions, amount_col, None if every else keep)
-    values = _summarise(codes, len(uniques), period if every else period[keep], amount, end_period)
+    values = _summarise(codes, len(uniques), ts if every else ts[keep], unit, amount, end_period)
     columns = ["frequency", "recency", "T"] + ([] if amount is None else ["monetary_value"])
     # customers in order of first appearance; the block becomes the frame as it is
     df = pd.DataFrame(values, index=pd.Index(uniques, name=customer_col), columns=columns, copy=False)
