@@ -81,7 +81,7 @@ class GammaGamma(_Fitter):
             )
         rows = np.flatnonzero(keep)
         x, m = x[rows], m[rows]
-        w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)[rows]
+        w = None if weights is None else np.asarray(weights, dtype=float)[rows]
         if len(x) < 3:
             raise DataError("fewer than 3 repeat buyers: the spend model cannot be fitted",
                             fix="use a longer calibration period")
@@ -94,8 +94,10 @@ class GammaGamma(_Fitter):
                           "assumes they are independent (ltv.checks.check_spend_independence)",
                           AssumptionWarning, stacklevel=2)
         if self.aggregate:
-            (x, m), _, inv = aggregate(x, m)
-            w = np.bincount(inv, weights=w)
+            (x, m), counts, inv = aggregate(x, m)
+            w = counts if w is None else np.bincount(inv, weights=w)
+        elif w is None:
+            w = np.ones(len(x))
         self.unit_ = data.attrs.get("unit") if data is not None else None
         self._optimise((x, m), w, np.zeros(3))
         return self

@@ -208,13 +208,16 @@ def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, Any]:
     seen = np.zeros(hi + 1 if direct else hi - lo + 1, dtype=bool)
     seen[key] = True
     small = np.int32 if n < 2**31 else np.int64  # codes of 32 bits when they fit: half the memory
-    change = values[1:] != values[:-1]
-    if np.count_nonzero(change) + 1 == np.count_nonzero(seen):  # one run of lines per id (sorted by id)
+    starts = np.empty(n, dtype=bool)  # the lines where a run of one id starts
+    starts[0] = True
+    np.not_equal(values[1:], values[:-1], out=starts[1:])
+    if np.count_nonzero(starts) == np.count_nonzero(seen):  # one run of lines per id (sorted by id)
         codes = np.empty(n, dtype=small)
         codes[0] = 0
-        codes[1:] = change  # 0/1, then a running sum
+        codes[1:] = starts[1:]  # 0/1, then a running sum
         np.cumsum(codes, out=codes)
-        return codes, pd.Index(values[np.concatenate(([0], np.flatnonzero(change) + 1))])
+        return codes, pd.Index(values[np.flatnonzero(starts)])
+    del starts
     line = np.arange(n, dtype=small)
     first = np.full(len(seen), n, dtype=small)  # each id's first line
     np.minimum.at(first, key, line)

@@ -43,6 +43,14 @@ def test_bad_input_is_a_data_error(cdnow):
     bad.iloc[3, bad.columns.get_loc("recency")] = 50.0
     with pytest.raises(DataError, match="impossible customer history"):
         ltv.BGNBD().fit(bad)
+    # checked on the distinct rows when aggregating, the error still names the customer
+    label = str(bad.index[3])
+    for value in (50.0, np.nan, -1.0):
+        bad.iloc[3, bad.columns.get_loc("recency")] = value
+        for aggregate in (True, False):
+            with pytest.raises(DataError, match="impossible customer history") as err:
+                ltv.BGNBD(aggregate=aggregate).fit(bad)
+            assert label in str(err.value)
     with pytest.raises(DataError, match="column"):
         ltv.BGNBD().fit(cdnow.drop(columns="T"))
     with pytest.raises(ParameterError, match="time unit"):
