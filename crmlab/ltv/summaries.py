@@ -75,11 +75,12 @@ def _timestamps(transactions: pd.DataFrame, date_col: str) -> np.ndarray:
                             expected="dates like 2011-03-01", fix="convert the column with pd.to_datetime") from exc
     if getattr(col.dt, "tz", None) is not None:
         col = col.dt.tz_localize(None)
-    if col.isna().any():
-        row = int(np.flatnonzero(col.isna().to_numpy())[0])
+    values = col.to_numpy(dtype="datetime64[ns]")
+    if len(values) and np.isnat(values.min()):  # NaT propagates through min: one pass, no mask
+        row = int(np.flatnonzero(np.isnat(values))[0])
         raise DataError("missing purchase date", column=date_col, row=transactions.index[row],
                         fix="drop rows without a date before building the summary")
-    return col.to_numpy(dtype="datetime64[ns]")
+    return values
 
 
 #: Order lines per block of the passes over the lines: their temporaries stay in the CPU cache.

@@ -235,3 +235,17 @@ def test_calibration_cutoff_is_relative_to_the_data(toy):
     for kwargs in ({"share": 1.5}, {"cutoff": "2010-06-30"}, {"holdout_days": 100}):
         with pytest.raises(ParameterError):
             ltv.calibration_cutoff(toy, **kwargs)
+
+
+@pytest.mark.parametrize("tz", [None, "UTC"])
+def test_summary_missing_date_names_the_row(tz):
+    """A missing purchase date is a DataError naming the line's index label (NaT found in one
+    pass: numpy's min propagates it), with or without a time zone."""
+    from crmlab.errors import DataError
+
+    dates = pd.to_datetime(["2011-01-01", None, "2011-01-03"])
+    tx = pd.DataFrame({"customer_id": [1, 2, 3], "order_ts": dates if tz is None else dates.tz_localize(tz),
+                       "amount": [1.0, 2.0, 3.0]}, index=["a", "b", "c"])
+    with pytest.raises(DataError, match="missing purchase date") as err:
+        ltv.summary(tx)
+    assert "row b" in str(err.value)
