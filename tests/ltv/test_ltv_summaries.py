@@ -249,3 +249,22 @@ def test_summary_missing_date_names_the_row(tz):
     with pytest.raises(DataError, match="missing purchase date") as err:
         ltv.summary(tx)
     assert "row b" in str(err.value)
+
+
+def test_summary_wide_keys_fall_back_to_64_bits():
+    """Customers x periods beyond 2**31 (50,000 customers over 130 years of days) pack their
+    (customer, period) keys in 64 bits: the summary still equals a groupby by hand."""
+    rng = np.random.default_rng(7)
+    n_customers = 50_000
+    ids = np.repeat(np.arange(n_customers), 3)
+    days = rng.integers(0, 47_000, len(ids))
+    days[1::3] = days[::3]  # a second line on the first line's day: one purchase day
+    tx = pd.DataFrame({"customer_id": ids, "order_ts": pd.Timestamp("1970-01-01") + pd.to_timedelta(days, "D"),
+                       "amount": rng.uniform(1, 100, len(ids))})
+    s = ltv.summary(tx, unit="D")
+    day = tx.assign(day=days)
+    g = day.groupby("customer_id")["day"]
+    end = days.max()
+    np.testing.assert_array_equal(s["frequency"], g.nunique() - 1)
+    np.testing.assert_array_equal(s["recency"], g.max() - g.min())
+    np.testing.assert_array_equal(s["T"], end - g.min())
