@@ -217,7 +217,7 @@ def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, Any]:
         codes[0] = 0
         codes[1:] = starts[1:]  # 0/1, then a running sum
         np.cumsum(codes, out=codes)
-        return codes, pd.Index(values[np.flatnonzero(starts)])
+        return codes, pd.Index(values[np.flatnonzero(starts)], copy=False)  # a fresh array: no copy
     del starts
     line = np.arange(n, dtype=small)
     first = np.full(len(seen), n, dtype=small)  # each id's first line
@@ -226,7 +226,7 @@ def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, Any]:
     number = first  # reused: each id's code
     number[key[starts]] = np.arange(len(starts))
     codes = np.take(number, key, out=line)
-    return codes, pd.Index(values[starts])
+    return codes, pd.Index(values[starts], copy=False)
 
 
 def _end_timestamp(ts: np.ndarray, keep: np.ndarray, observation_end: Any, customer_col: str) -> np.datetime64:
@@ -575,12 +575,15 @@ def aggregate(*columns: Any) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """
     cols = [np.asarray(c, dtype=float) for c in columns]
     n = len(cols[0])
-    combined, size = np.zeros(n, dtype=np.int64), 1
+    combined, size = None, 1
     for c in cols:
         coded = _column_codes(c)
         if coded is None:  # every row is distinct
             return [c.copy() for c in cols], np.ones(n), np.arange(n)
         codes, radix = coded
+        if combined is None:  # the first column's codes (a new array) start the key
+            combined, size = codes, radix
+            continue
         if size * radix >= 2**62:  # the packed key would overflow: renumber what is packed so far
             combined, uniq = pd.factorize(combined, sort=False)
             combined, size = combined.astype(np.int64), len(uniq)
