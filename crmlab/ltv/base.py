@@ -32,7 +32,7 @@ from scipy import optimize, special
 
 from crmlab.errors import ConvergenceWarning, DataError, ParameterError
 from crmlab.ltv.predict import PredictionsMixin
-from crmlab.ltv.summaries import _UNIT_NAMES, _check_unit, aggregate
+from crmlab.ltv.summaries import _UNIT_NAMES, _check_unit, _distinct_counts, aggregate
 from crmlab.results import Result
 
 __all__ = ["FitResult", "PurchaseModel"]
@@ -581,10 +581,14 @@ class PurchaseModel(PredictionsMixin, _Fitter):
             # the same likelihood on the distinct rows, each weighted by the customers behind it;
             # the histories are checked on the distinct rows (all rows only to name a bad one)
             rows = (x, tx, TT)
-            (x, tx, TT), counts, inv = aggregate(x, tx, TT)
+            lean = _distinct_counts(x, tx, TT) if w is None else None
+            if lean is not None:  # whole numbers, no weights: the distinct rows by counting
+                (x, tx, TT), w = lean
+            else:
+                (x, tx, TT), counts, inv = aggregate(x, tx, TT)
+                w = counts if w is None else np.bincount(inv, weights=w)
             if _bad_histories(x, tx, TT).any():
                 _check_histories(*rows, data.index if data is not None else None)
-            w = counts if w is None else np.bincount(inv, weights=w)
         keep = w > 0
         self._optimise((x[keep], tx[keep], TT[keep]), w[keep], np.zeros(len(self._names)))
         return self

@@ -552,6 +552,38 @@ def _first_appearance(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarr
     return renumber[inverse], counts[present[order]], first[order]
 
 
+def _distinct_counts(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray] | None:
+    """Distinct rows of whole-number columns (0 to 2**31) and the rows behind each, in the
+    order of their packed key: one counting pass, no numbering of the input rows (what a fit
+    without weights needs). None when a column is not such whole numbers or the packed key
+    spans more than a few times the row count (then :func:`aggregate`)."""
+    n = len(columns[0])
+    combined, radices, size = None, [], 1
+    for c in columns:
+        with np.errstate(invalid="ignore"):
+            whole = c.astype(np.int64)
+        if not n or whole.min() < 0 or whole.max() >= 2**31 or not np.array_equal(whole, c):
+            return None
+        radix = int(whole.max()) + 1
+        size *= radix
+        if size > max(4 * n, 1 << 16):
+            return None
+        if combined is None:
+            combined = whole
+        else:
+            combined *= radix
+            combined += whole
+        radices.append(radix)
+    counts = np.bincount(combined)
+    rest = np.flatnonzero(counts)
+    weights = counts[rest].astype(float)
+    rows = []
+    for radix in reversed(radices):  # unpack the distinct keys, last column first
+        rest, value = np.divmod(rest, radix)
+        rows.append(value.astype(float))
+    return rows[::-1], weights
+
+
 def aggregate(*columns: Any) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """Distinct rows of the given columns, their counts and each input row's distinct row.
 

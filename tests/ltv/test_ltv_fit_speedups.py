@@ -63,3 +63,19 @@ def test_aggregate_matches_grouping_by_hand():
     assert inverse.tolist() == expected_inverse
     assert list(zip(u0, u1, u2)) == list(seen)
     assert weights.tolist() == np.bincount(expected_inverse).tolist()
+
+
+def test_distinct_counts_equal_aggregate():
+    """The fit's counting path (whole-number histories, no weights) finds aggregate's distinct
+    rows and counts, in key order; fractional, negative or widely spread values are left to
+    aggregate (None)."""
+    from crmlab.ltv.summaries import _distinct_counts
+
+    rng = np.random.default_rng(2)
+    cols = [rng.integers(0, k, 5000).astype(float) for k in (30, 40, 9)]
+    rows, weights = _distinct_counts(*cols)
+    unique, counts, _ = ltv.aggregate(*cols)
+    assert list(zip(*rows, weights)) == sorted(zip(*unique, counts))
+    assert _distinct_counts(cols[0] + 0.5, cols[1]) is None
+    assert _distinct_counts(-cols[0], cols[1]) is None
+    assert _distinct_counts(cols[0] * 1e6, cols[1] * 1e6) is None
