@@ -17,6 +17,24 @@ from crmlab.ltv.summaries import aggregate
 __all__ = ["GammaGamma"]
 
 
+def _runs_by_frequency(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The order putting rows in order of frequency, where each frequency's run starts in that
+    order, and the frequencies. Whole frequencies below 2**16 (always, from a summary) by a
+    radix sort and a count, without the sorted copy; other values by a stable sort."""
+    whole = x.astype(np.int64)
+    if len(x) and np.array_equal(whole, x) and 0 <= whole.min() and whole.max() < 1 << 16:
+        small = whole.astype(np.uint16)
+        del whole
+        counts = np.bincount(small)
+        values = np.flatnonzero(counts)
+        starts = np.concatenate(([0], np.cumsum(counts[values])[:-1]))
+        return np.argsort(small, kind="stable"), starts, values.astype(float)  # argsort: a radix sort
+    order = np.argsort(x, kind="stable")
+    x_sorted = x[order]
+    starts = np.flatnonzero(np.concatenate(([True], x_sorted[1:] != x_sorted[:-1])))
+    return order, starts, x_sorted[starts]
+
+
 class GammaGamma(_Fitter):
     """Gamma-Gamma model of spend per transaction (Fader, Hardie & Lee 2005, JMR; Hardie
     note 025): spend per transaction ~ Gamma(p, nu), nu ~ Gamma(q, gamma). Fitted on repeat
@@ -132,23 +150,21 @@ class GammaGamma(_Fitter):
         reused buffers.
         """
         x, m = data
-        whole = x.astype(np.int64)
-        if len(x) and np.array_equal(whole, x) and 0 <= whole.min() and whole.max() < 1 << 16:
-            order = np.argsort(whole.astype(np.uint16), kind="stable")  # a radix sort
-        else:
-            order = np.argsort(x, kind="stable")
-        x_sorted = x[order]
-        starts = np.flatnonzero(np.concatenate(([True], x_sorted[1:] != x_sorted[:-1])))
-        xs = x_sorted[starts]
+        order, starts, xs = _runs_by_frequency(x)
         unit = bool(np.all(w == 1.0))  # unweighted rows: the products with w are the rows
         w_sorted = None if unit else w[order]
         wx_group = np.diff(np.append(starts, len(x))).astype(float) if unit else np.add.reduceat(w_sorted, starts)
         logx = np.log(xs)
         wsum = float(np.sum(w))
-        logm = np.log(m)
-        s_logm, s_xlogm = float(np.sum(w * logm)), float(np.sum(w * x * logm))
-        mx = (m * x)[order]
-        denom, logs = np.empty_like(mx), np.empty_like(mx)
+        buffer = np.log(m)  # w log m, then w x log m, then the buffer of the logs
+        if not unit:
+            buffer *= w
+        s_logm = float(np.sum(buffer))
+        buffer *= x
+        s_xlogm = float(np.sum(buffer))
+        denom = np.multiply(m, x)
+        mx = np.take(denom, order, out=buffer)  # m x in order of x; denom becomes a buffer
+        logs = np.empty_like(mx)
         kept: dict[float, tuple[float, float, float, float]] = {}
 
         def sums(v: np.ndarray) -> tuple[float, float]:
