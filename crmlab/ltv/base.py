@@ -32,7 +32,7 @@ from scipy import optimize, special
 
 from crmlab.errors import ConvergenceWarning, DataError, ParameterError
 from crmlab.ltv.predict import PredictionsMixin
-from crmlab.ltv.summaries import _UNIT_NAMES, _check_unit, aggregate
+from crmlab.ltv.summaries import _UNIT_NAMES, _check_unit, _distinct_counts, aggregate
 from crmlab.results import Result
 
 __all__ = ["FitResult", "PurchaseModel"]
@@ -447,10 +447,15 @@ def _summary_suffix(data: pd.DataFrame) -> str:
     return "_cal" if "frequency_cal" in data.columns and "frequency" not in data.columns else ""
 
 
-def _check_histories(x: np.ndarray, tx: np.ndarray, TT: np.ndarray, index: Any) -> None:
+def _bad_histories(x: np.ndarray, tx: np.ndarray, TT: np.ndarray) -> np.ndarray:
     bad = ~np.isfinite(x) | ~np.isfinite(tx) | ~np.isfinite(TT) | (x < 0) | (tx < 0) | (TT < tx) | (TT < 0)
     bad |= (x == 0) & (tx != 0)
     bad |= (x > 0) & (tx <= 0)
+    return bad
+
+
+def _check_histories(x: np.ndarray, tx: np.ndarray, TT: np.ndarray, index: Any) -> None:
+    bad = _bad_histories(x, tx, TT)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
@@ -461,8 +466,9 @@ def _check_histories(x: np.ndarray, tx: np.ndarray, TT: np.ndarray, index: Any) 
         )
 
 
-def _frame_columns(data: Any, frequency: Any, recency: Any, T: Any, weights: Any):
-    """Frequency, recency, T and weights as float arrays from a summary table or arrays, checked."""
+def _frame_columns(data: Any, frequency: Any, recency: Any, T: Any, weights: Any, check: bool = True):
+    """Frequency, recency, T and weights as float arrays from a summary table or arrays, checked
+    (without ``check`` the histories are left to the caller and missing weights are None)."""
     if data is not None:
         if not isinstance(data, pd.DataFrame):
             raise DataError("fit expects a DataFrame from ltv.summary or ltv.calibration_holdout",
@@ -485,8 +491,11 @@ def _frame_columns(data: Any, frequency: Any, recency: Any, T: Any, weights: Any
         raise DataError("frequency, recency and T differ in length")
     if len(x) == 0:
         raise DataError("no customers to fit", fix="check the calibration period")
-    _check_histories(x, tx, TT, data.index if data is not None else None)
-    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
+    if check:
+        _check_histories(x, tx, TT, data.index if data is not None else None)
+    if weights is None:
+        return x, tx, TT, np.ones(len(x)) if check else None
+    w = np.asarray(weights, dtype=float)
     if len(w) != len(x) or np.any(w < 0) or not np.all(np.isfinite(w)):
         raise DataError("weights must be non-negative numbers, one per row")
     return x, tx, TT, w
@@ -566,12 +575,20 @@ class PurchaseModel(PredictionsMixin, _Fitter):
             ``self``, with ``params_``, ``covariance_``, ``log_likelihood_``,
             ``converged_``, ``result_``, ``n_``, ``n_rows_`` and ``unit_``.
         """
-        x, tx, TT, w = _frame_columns(data, frequency, recency, T, weights)
+        x, tx, TT, w = _frame_columns(data, frequency, recency, T, weights, check=not self.aggregate)
         self.unit_ = _check_unit(unit) if unit else (data.attrs.get("unit") if data is not None else None)
         if self.aggregate:
-            # the same likelihood on the distinct rows, each weighted by the customers behind it
-            (x, tx, TT), _, inv = aggregate(x, tx, TT)
-            w = np.bincount(inv, weights=w)
+            # the same likelihood on the distinct rows, each weighted by the customers behind it;
+            # the histories are checked on the distinct rows (all rows only to name a bad one)
+            rows = (x, tx, TT)
+            lean = _distinct_counts(x, tx, TT) if w is None else None
+            if lean is not None:  # whole numbers, no weights: the distinct rows by counting
+                (x, tx, TT), w = lean
+            else:
+                (x, tx, TT), counts, inv = aggregate(x, tx, TT)
+                w = counts if w is None else np.bincount(inv, weights=w)
+            if _bad_histories(x, tx, TT).any():
+                _check_histories(*rows, data.index if data is not None else None)
         keep = w > 0
         self._optimise((x[keep], tx[keep], TT[keep]), w[keep], np.zeros(len(self._names)))
         return self

@@ -32,39 +32,92 @@ class BGNBD(PurchaseModel):
     #: Drop-out chances already survived beyond the x repeat purchases (MBG/NBD: 1).
     _shift = 0
 
-    def _parts(self, p, x, tx, T):
+    def _x_terms(self, p, x):
+        """The parts of a row's log-likelihood that depend on its frequency alone: A1 + A2,
+        and log(a) - log(b + x - 1) of A4 (-inf without repeat purchases, where the history
+        cannot have ended in a drop-out)."""
         r, alpha, a, b = p
-        A1 = _gl(r + x) - _gl(r) + r * np.log(alpha)
-        A2 = _gl(a + b) + _gl(b + x) - _gl(b) - _gl(a + b + x)
-        A3 = -(r + x) * np.log(alpha + T)
-        A4 = np.log(a) - np.log(b + x - 1 + (x == 0)) - (r + x) * np.log(alpha + tx)
-        A4 = np.where(x > 0, A4, -np.inf)
-        return A1, A2, A3, A4
+        A12 = _gl(r + x) - _gl(r) + r * np.log(alpha) + _gl(a + b) + _gl(b + x) - _gl(b) - _gl(a + b + x)
+        with np.errstate(divide="ignore"):
+            c4 = np.where(x > 0, np.log(a) - np.log(b + x - 1 + (x == 0)), -np.inf)
+        return A12, c4
+
+    def _x_grad_terms(self, p, x):
+        """The gradient's parts that depend on the frequency alone: d/dr of A1, d/da and d/db
+        of A2, and 1 / (b + x - 1) (d/db of A4 is minus it)."""
+        r, alpha, a, b = p
+        dg = special.digamma
+        d_ab, d_abx = dg(a + b), dg(a + b + x)
+        return (dg(r + x) - dg(r) + np.log(alpha), d_ab - d_abx, d_ab + dg(b + x) - dg(b) - d_abx,
+                1 / (b + x - 1 + (x == 0)))
 
     def _loglik_rows(self, p, x, tx, T):
-        A1, A2, A3, A4 = self._parts(p, x, tx, T)
-        return A1 + A2 + np.logaddexp(A3, A4)
+        r, alpha = p[0], p[1]
+        A12, c4 = self._x_terms(p, x)
+        return A12 + np.logaddexp(-(r + x) * np.log(alpha + T), c4 - (r + x) * np.log(alpha + tx))
 
     def _grad_rows(self, p, x, tx, T):
-        r, alpha, a, b = p
-        A1, A2, A3, A4 = self._parts(p, x, tx, T)
+        r, alpha, a = p[0], p[1], p[2]
+        _, c4 = self._x_terms(p, x)
+        A3, A4 = -(r + x) * np.log(alpha + T), c4 - (r + x) * np.log(alpha + tx)
         m = np.logaddexp(A3, A4)
-        w3 = np.exp(A3 - m)
-        w4 = np.exp(A4 - m)
-        dg = special.digamma
+        w3, w4 = np.exp(A3 - m), np.exp(A4 - m)
+        d_r, d_a, d_b, inv_xb = self._x_grad_terms(p, x)
         g = np.empty((len(np.atleast_1d(x)), 4))
-        g[:, 0] = dg(r + x) - dg(r) + np.log(alpha) - w3 * np.log(alpha + T) - w4 * np.log(alpha + tx)
+        g[:, 0] = d_r - w3 * np.log(alpha + T) - w4 * np.log(alpha + tx)
         g[:, 1] = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + tx)
-        g[:, 2], g[:, 3] = self._grad_dropout(a, b, x, w4)
+        g[:, 2] = d_a + w4 / a
+        g[:, 3] = d_b - w4 * inv_xb
         return g
 
-    @staticmethod
-    def _grad_dropout(a, b, x, w4):
-        """Gradient rows for the dropout parameters a and b (the part MBG/NBD changes)."""
-        dg = special.digamma
-        xb = b + x - 1 + (x == 0)
-        return (dg(a + b) - dg(a + b + x) + w4 / a,
-                dg(a + b) + dg(b + x) - dg(b) - dg(a + b + x) - w4 / xb)
+    def _totals(self, data, w):
+        """Weighted log-likelihood total and gradient with the log-gammas and digammas taken
+        once per distinct frequency.
+
+        A row's terms in x alone (four log-gammas, four digammas) are evaluated on the
+        distinct frequencies (a few hundred among the 12 k distinct rows of 1.2 M customers)
+        and summed with the customers behind each; log(alpha + T) and log(alpha + t_x) on the
+        distinct T and t_x, gathered. Per row remain a few products, one logaddexp and two
+        exponentials. The row terms of the last point are kept for its gradient (BFGS asks for
+        both at every point).
+        """
+        x, tx, T = data
+        xs, ix = np.unique(x, return_inverse=True)
+        txs, itx = np.unique(tx, return_inverse=True)
+        Ts, iT = np.unique(T, return_inverse=True)
+        wx = np.bincount(ix, weights=w, minlength=len(xs))
+        wsum = float(np.sum(w))
+        last: dict[bytes, tuple] = {}
+
+        def rows(p: np.ndarray) -> tuple:
+            key = p.tobytes()
+            if key not in last:
+                r, alpha = p[0], p[1]
+                A12, c4 = self._x_terms(p, xs)
+                rx = r + x
+                log_T, log_tx = np.log(alpha + Ts)[iT], np.log(alpha + txs)[itx]
+                A3, A4 = -rx * log_T, c4[ix] - rx * log_tx
+                last.clear()
+                last[key] = (A12, A3, A4, np.logaddexp(A3, A4), rx, log_T, log_tx)
+            return last[key]
+
+        def loglik(p: np.ndarray) -> float:
+            A12, _, _, m, _, _, _ = rows(p)
+            return float(np.sum(wx * A12) + np.sum(w * m))
+
+        def grad(p: np.ndarray) -> np.ndarray:
+            r, alpha, a = p[0], p[1], p[2]
+            _, A3, A4, m, rx, log_T, log_tx = rows(p)
+            W3, W4 = w * np.exp(A3 - m), w * np.exp(A4 - m)
+            d_r, d_a, d_b, inv_xb = self._x_grad_terms(p, xs)
+            return np.array([
+                np.sum(wx * d_r) - np.sum(W3 * log_T) - np.sum(W4 * log_tx),
+                wsum * r / alpha - np.sum(W3 * rx / (alpha + Ts)[iT]) - np.sum(W4 * rx / (alpha + txs)[itx]),
+                np.sum(wx * d_a) + np.sum(W4) / a,
+                np.sum(wx * d_b) - np.sum(W4 * inv_xb[ix]),
+            ])
+
+        return loglik, grad
 
     def _p_alive(self, x, tx, T, p):
         r, alpha, a, b = p

@@ -17,6 +17,24 @@ from crmlab.ltv.summaries import aggregate
 __all__ = ["GammaGamma"]
 
 
+def _runs_by_frequency(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The order putting rows in order of frequency, where each frequency's run starts in that
+    order, and the frequencies. Whole frequencies below 2**16 (always, from a summary) by a
+    radix sort and a count, without the sorted copy; other values by a stable sort."""
+    whole = x.astype(np.int64)
+    if len(x) and np.array_equal(whole, x) and 0 <= whole.min() and whole.max() < 1 << 16:
+        small = whole.astype(np.uint16)
+        del whole
+        counts = np.bincount(small)
+        values = np.flatnonzero(counts)
+        starts = np.concatenate(([0], np.cumsum(counts[values])[:-1]))
+        return np.argsort(small, kind="stable"), starts, values.astype(float)  # argsort: a radix sort
+    order = np.argsort(x, kind="stable")
+    x_sorted = x[order]
+    starts = np.flatnonzero(np.concatenate(([True], x_sorted[1:] != x_sorted[:-1])))
+    return order, starts, x_sorted[starts]
+
+
 class GammaGamma(_Fitter):
     """Gamma-Gamma model of spend per transaction (Fader, Hardie & Lee 2005, JMR; Hardie
     note 025): spend per transaction ~ Gamma(p, nu), nu ~ Gamma(q, gamma). Fitted on repeat
@@ -69,18 +87,19 @@ class GammaGamma(_Fitter):
                 weights = data["weights"]
         x = np.asarray(frequency, dtype=float)
         m = np.asarray(monetary_value, dtype=float)
-        w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
-        keep = (x > 0) & np.isfinite(m)
-        bad = keep & (m <= 0)
-        if bad.any():
+        repeat = x > 0
+        keep = repeat & (m > 0) & np.isfinite(m)
+        bad = int(np.count_nonzero(repeat & (m <= 0)))
+        if bad:
             warnings.warn(
-                f"Gamma-Gamma: {int(bad.sum())} repeat buyers with zero or negative mean spend left "
+                f"Gamma-Gamma: {bad} repeat buyers with zero or negative mean spend left "
                 "out of the spend fit (the model needs positive spend); clean returns and free "
                 "orders first if that is not expected",
                 UserWarning, stacklevel=2,
             )
-            keep &= ~bad
-        x, m, w = x[keep], m[keep], w[keep]
+        rows = np.flatnonzero(keep)
+        x, m = x[rows], m[rows]
+        w = None if weights is None else np.asarray(weights, dtype=float)[rows]
         if len(x) < 3:
             raise DataError("fewer than 3 repeat buyers: the spend model cannot be fitted",
                             fix="use a longer calibration period")
@@ -93,8 +112,10 @@ class GammaGamma(_Fitter):
                           "assumes they are independent (ltv.checks.check_spend_independence)",
                           AssumptionWarning, stacklevel=2)
         if self.aggregate:
-            (x, m), _, inv = aggregate(x, m)
-            w = np.bincount(inv, weights=w)
+            (x, m), counts, inv = aggregate(x, m)
+            w = counts if w is None else np.bincount(inv, weights=w)
+        elif w is None:
+            w = np.ones(len(x))
         self.unit_ = data.attrs.get("unit") if data is not None else None
         self._optimise((x, m), w, np.zeros(3))
         return self
@@ -121,26 +142,35 @@ class GammaGamma(_Fitter):
         Every term but one depends on a row only through its frequency x (a few hundred
         distinct values) or is linear in the parameters (sums of w log m and w x log m,
         computed once), so an evaluation costs one log and one reciprocal per row instead of
-        three log-gammas, three digammas and six logs. The row sums depend on gamma alone;
-        they are kept for the last few gammas (the finite-difference Hessian revisits three),
-        computed in reused buffers.
+        three log-gammas, three digammas and six logs. The rows are put in order of x once
+        (a counting sort for whole frequencies), so each row sum is one pass summing every
+        frequency's run of rows (``np.add.reduceat``, pairwise within a run), the x-weighted
+        sum following from the runs' sums. The row sums depend on gamma alone; they are kept
+        for the last few gammas (the finite-difference Hessian revisits three), computed in
+        reused buffers.
         """
         x, m = data
-        xs, at = np.unique(x, return_inverse=True)
-        wx_group = np.bincount(at, weights=w, minlength=len(xs))  # customers per distinct x
-        logx = np.log(xs)
+        order, starts, xs = _runs_by_frequency(x)
         unit = bool(np.all(w == 1.0))  # unweighted rows: the products with w are the rows
-        wx = x if unit else w * x
+        w_sorted = None if unit else w[order]
+        wx_group = np.diff(np.append(starts, len(x))).astype(float) if unit else np.add.reduceat(w_sorted, starts)
+        logx = np.log(xs)
         wsum = float(np.sum(w))
-        logm = np.log(m)
-        s_logm, s_xlogm = float(np.sum(w * logm)), float(np.sum(wx * logm))
-        mx = m * x
-        denom, logs, scratch = np.empty_like(mx), np.empty_like(mx), np.empty_like(mx)
+        buffer = np.log(m)  # w log m, then w x log m, then the buffer of the logs
+        if not unit:
+            buffer *= w
+        s_logm = float(np.sum(buffer))
+        buffer *= x
+        s_xlogm = float(np.sum(buffer))
+        denom = np.multiply(m, x)
+        mx = np.take(denom, order, out=buffer)  # m x in order of x; denom becomes a buffer
+        logs = np.empty_like(mx)
         kept: dict[float, tuple[float, float, float, float]] = {}
 
         def sums(v: np.ndarray) -> tuple[float, float]:
-            plain = float(np.sum(v)) if unit else float(np.sum(np.multiply(w, v, out=scratch)))
-            return plain, float(np.sum(np.multiply(wx, v, out=scratch)))
+            """Sums of w v and w x v over the rows."""
+            runs = np.add.reduceat(v if unit else np.multiply(w_sorted, v, out=v), starts)
+            return float(np.sum(runs)), float(np.sum(xs * runs))
 
         def rows(g: float) -> tuple[float, float, float, float]:
             """Sums of w log(g + m x), w x log(g + m x), w / (g + m x) and w x / (g + m x)."""

@@ -27,19 +27,18 @@ class MBGNBD(BGNBD):
     _lifetimes_class = "ModifiedBetaGeoFitter"
     _shift = 1
 
-    def _parts(self, p, x, tx, T):
+    def _x_terms(self, p, x):
+        """A1 + A2 and log(a) - log(b + x) of A4: one drop-out chance more than BG/NBD's."""
         r, alpha, a, b = p
-        A1 = _gl(r + x) - _gl(r) + r * np.log(alpha)
-        A2 = _gl(a + b) + _gl(b + x + 1) - _gl(b) - _gl(a + b + x + 1)
-        A3 = -(r + x) * np.log(alpha + T)
-        A4 = np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + tx)
-        return A1, A2, A3, A4
+        A12 = _gl(r + x) - _gl(r) + r * np.log(alpha) + _gl(a + b) + _gl(b + x + 1) - _gl(b) - _gl(a + b + x + 1)
+        return A12, np.log(a) - np.log(b + x)
 
-    @staticmethod
-    def _grad_dropout(a, b, x, w4):
+    def _x_grad_terms(self, p, x):
+        r, alpha, a, b = p
         dg = special.digamma
-        return (dg(a + b) - dg(a + b + x + 1) + w4 / a,
-                dg(a + b) + dg(b + x + 1) - dg(b) - dg(a + b + x + 1) - w4 / (b + x))
+        d_ab, d_abx = dg(a + b), dg(a + b + x + 1)
+        return (dg(r + x) - dg(r) + np.log(alpha), d_ab - d_abx, d_ab + dg(b + x + 1) - dg(b) - d_abx,
+                1 / (b + x))
 
     def _p_alive(self, x, tx, T, p):
         r, alpha, a, b = p

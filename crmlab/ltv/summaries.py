@@ -75,49 +75,80 @@ def _timestamps(transactions: pd.DataFrame, date_col: str) -> np.ndarray:
                             expected="dates like 2011-03-01", fix="convert the column with pd.to_datetime") from exc
     if getattr(col.dt, "tz", None) is not None:
         col = col.dt.tz_localize(None)
-    if col.isna().any():
-        row = int(np.flatnonzero(col.isna().to_numpy())[0])
+    values = col.to_numpy(dtype="datetime64[ns]")
+    if len(values) and np.isnat(values.min()):  # NaT propagates through min: one pass, no mask
+        row = int(np.flatnonzero(np.isnat(values))[0])
         raise DataError("missing purchase date", column=date_col, row=transactions.index[row],
                         fix="drop rows without a date before building the summary")
-    return col.to_numpy(dtype="datetime64[ns]")
+    return values
 
 
-#: Order lines per block of the spend pass: its temporaries stay in the CPU cache.
+#: Order lines per block of the passes over the lines: their temporaries stay in the CPU cache.
 _BLOCK = 1 << 16
 
 
-def _repeat_spend(codes: np.ndarray, period: np.ndarray, amount: np.ndarray, first: np.ndarray,
-                  spend: np.ndarray) -> None:
-    """Per customer, the spend of the lines outside the customer's first period, into ``spend``.
+def _blocks(n: int):
+    return ((lo, min(lo + _BLOCK, n)) for lo in range(0, n, _BLOCK))
 
-    Summed straight in line order (not as total minus first-period spend, which would cancel
-    digits), block by block into cache-sized buffers: no full-length temporary.
+
+def _first_last(codes: np.ndarray, ts: np.ndarray, unit: str, pmin: int, first: np.ndarray,
+                last: np.ndarray) -> None:
+    """Each customer's first and last period (counted from ``pmin``), into ``first`` and ``last``
+    (filled beforehand); the periods are worked out block by block, never for all lines at once."""
+    for lo, hi in _blocks(len(codes)):
+        c, period = codes[lo:hi], _periods(ts[lo:hi], unit)
+        period -= pmin
+        np.minimum.at(first, c, period)
+        np.maximum.at(last, c, period)
+
+
+def _spend_and_keys(codes: np.ndarray, ts: np.ndarray, unit: str, pmin: int, span: int,
+                    amount: np.ndarray | None, first: np.ndarray, spend: np.ndarray | None) -> None:
+    """Per customer, the spend of the lines outside the customer's first period (into
+    ``spend``), and each line's (customer, period) key ``code * span + period`` written over
+    its code, block by block.
+
+    The spend is summed straight in line order (not as total minus first-period spend, which
+    would cancel digits) into cache-sized buffers: no full-length temporary.
     """
-    spend[:] = 0.0
-    size = min(_BLOCK, len(codes))
-    in_first, weights = np.empty(size, dtype=bool), np.empty(size)
-    for lo in range(0, len(codes), _BLOCK):
-        hi = min(lo + _BLOCK, len(codes))
-        c, m, w = codes[lo:hi], in_first[: hi - lo], weights[: hi - lo]
-        np.equal(period[lo:hi], first[c], out=m)
-        np.copyto(w, amount[lo:hi])
-        w[m] = 0.0
-        np.add.at(spend, c, w)
+    if spend is not None:
+        spend[:] = 0.0
+    for lo, hi in _blocks(len(codes)):
+        c, period = codes[lo:hi], _periods(ts[lo:hi], unit)
+        period -= pmin
+        if spend is not None:
+            w = amount[lo:hi].copy()
+            w[period == first[c]] = 0.0
+            np.add.at(spend, c, w)
+        c *= span  # the block's codes become its keys
+        c += period
 
 
-def _summarise(codes: np.ndarray, n_customers: int, period: np.ndarray, amount: np.ndarray | None,
+def _distinct_periods(key: np.ndarray, span: int, count: np.ndarray) -> None:
+    """Take from ``count`` (lines per customer) the lines whose sorted (customer, period) key
+    repeats the one before: what is left is each customer's distinct periods."""
+    for lo, hi in _blocks(len(key) - 1):
+        later = key[lo + 1:hi + 1]
+        repeats = later[later == key[lo:hi]]
+        np.subtract.at(count, repeats // span, 1)
+
+
+def _summarise(codes: np.ndarray, n_customers: int, ts: np.ndarray, unit: str, amount: np.ndarray | None,
                end_period: int) -> np.ndarray:
     """Vectorised core: per-customer frequency, recency, T (and monetary value).
 
-    ``codes`` (customer codes 0 .. n_customers - 1, every one present) and ``period`` are
-    consumed: they are overwritten in place. Counting passes (``np.bincount``, ``np.minimum.at``,
-    ``np.maximum.at``, ``np.add.at``) give each customer's lines, first and last period and
-    repeat spend without ordering the lines. Only the distinct (customer, period) count needs
-    the packed keys sorted: an in-place, values-only sort of int64 keys (no permutation, no
-    gathers; vectorised, about 0.01 s per million keys at 14 million) costs less than one
-    hashing pass over them (about 0.2 s per million). On millions of lines fresh memory (page
-    faults) costs more than the arithmetic, so the only new arrays are one per customer and
-    the result, one Fortran-ordered block that becomes the frame without a copy.
+    ``codes`` (customer codes 0 .. n_customers - 1, every one present) are consumed: they are
+    overwritten in place. Counting passes (``np.minimum.at``, ``np.maximum.at``,
+    ``np.add.at``) give each customer's lines, first and last period and repeat spend without
+    ordering the lines. Only the distinct (customer, period) count needs the packed keys
+    sorted: an in-place, values-only sort of integer keys (no permutation, no gathers;
+    vectorised, about 0.01 s per million keys at 14 million) costs less than one hashing pass
+    over them (about 0.2 s per million). On millions of lines fresh memory (page faults, each
+    zeroing a page) costs more than the arithmetic, so the periods of the lines are worked out
+    block by block whenever needed instead of held, the keys are packed into the codes'
+    memory (32-bit when customers x periods allow: half the memory, a faster sort), and the
+    only new arrays are the result, one Fortran-ordered block that becomes the frame without
+    a copy.
 
     Returns
     -------
@@ -125,9 +156,10 @@ def _summarise(codes: np.ndarray, n_customers: int, period: np.ndarray, amount: 
         ``(n_customers, 3 or 4)`` floats in customer-code order: frequency, recency, T and,
         with ``amount``, monetary value.
     """
-    pmin = int(period.min())
+    pmin = int(_periods(ts.min(keepdims=True), unit)[0])
     span = int(end_period - pmin + 1)
-    period -= pmin
+    if codes.dtype != np.int64 and n_customers * span >= 2**31:
+        codes = codes.astype(np.int64)  # the packed keys need 64 bits
     out = np.empty((n_customers, 3 if amount is None else 4), order="F")
     # the counts and periods are whole numbers, worked out in the result's own memory viewed
     # as int64 (same width as its float64 columns) and turned into floats at the end
@@ -135,28 +167,66 @@ def _summarise(codes: np.ndarray, n_customers: int, period: np.ndarray, amount: 
     count.fill(0)
     np.add.at(count, codes, 1)
     first.fill(span)
-    np.minimum.at(first, codes, period)
     last.fill(0)
-    np.maximum.at(last, codes, period)
-    if amount is not None:
-        _repeat_spend(codes, period, amount, first, out[:, 3])
-    key = codes  # (customer, period) packed, in place
-    key *= span
-    key += period
+    _first_last(codes, ts, unit, pmin, first, last)
+    _spend_and_keys(codes, ts, unit, pmin, span, amount, first, None if amount is None else out[:, 3])
+    key = codes
     key.sort()
-    # a line with the key of the line before it is another purchase in the same period
-    repeats = np.flatnonzero(key[1:] == key[:-1])
-    repeats += 1
-    np.subtract.at(count, key[repeats] // span, 1)
+    _distinct_periods(key, span, count)
     count -= 1  # frequency: periods with a purchase after the first
     last -= first  # recency
     np.subtract(span - 1, first, out=first)  # T
-    for j, whole in enumerate((count, last, first)):
-        out[:, j] = whole  # numpy copies through a temporary: the memory is the same
+    for lo, hi in _blocks(n_customers):  # into floats in place, through cache-sized temporaries
+        for j, whole in enumerate((count, last, first)):
+            out[lo:hi, j] = whole[lo:hi]
     if amount is not None:  # mean spend per repeat period; 0 (no spend) without repeats
         frequency = out[:, 0]
         np.divide(out[:, 3], frequency, out=out[:, 3], where=frequency > 0)
     return out
+
+
+def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, Any]:
+    """Customer codes 0 .. k-1 in order of first appearance (32-bit integers below 2**31 lines)
+    and the k distinct ids.
+
+    Whole-number ids spanning a range of at most a few times the line count (the usual
+    numbered customers) are addressed directly: each id's first line by one counting pass,
+    the distinct ids are the lines that are their id's first, codes by one lookup. The same
+    codes and ids as ``pd.factorize`` without its hash table (on 3.5 M lines about 0.3 s and
+    a hundred megabytes of fresh memory, the dearest step of the summary). Other ids are
+    factorised.
+    """
+    values = ids.to_numpy() if isinstance(ids.dtype, np.dtype) and ids.dtype.kind == "i" else None
+    n = 0 if values is None else len(values)
+    lo, hi = (int(values.min()), int(values.max())) if n else (0, 0)
+    bound = max(4 * n, 1 << 16)
+    if not n or hi - lo >= bound:
+        codes, uniques = pd.factorize(ids, sort=False)
+        return codes, uniques
+    # the ids themselves index the range when they start near 0, else their offsets from the least
+    direct = 0 <= lo and hi < bound
+    key = values.astype(np.int64, copy=False) if direct else np.subtract(values, lo, dtype=np.int64)
+    seen = np.zeros(hi + 1 if direct else hi - lo + 1, dtype=bool)
+    seen[key] = True
+    small = np.int32 if n < 2**31 else np.int64  # codes of 32 bits when they fit: half the memory
+    starts = np.empty(n, dtype=bool)  # the lines where a run of one id starts
+    starts[0] = True
+    np.not_equal(values[1:], values[:-1], out=starts[1:])
+    if np.count_nonzero(starts) == np.count_nonzero(seen):  # one run of lines per id (sorted by id)
+        codes = np.empty(n, dtype=small)
+        codes[0] = 0
+        codes[1:] = starts[1:]  # 0/1, then a running sum
+        np.cumsum(codes, out=codes)
+        return codes, pd.Index(values[np.flatnonzero(starts)], copy=False)  # a fresh array: no copy
+    del starts
+    line = np.arange(n, dtype=small)
+    first = np.full(len(seen), n, dtype=small)  # each id's first line
+    np.minimum.at(first, key, line)
+    starts = np.flatnonzero(np.take(first, key) == line)  # the lines that are their id's first
+    number = first  # reused: each id's code
+    number[key[starts]] = np.arange(len(starts))
+    codes = np.take(number, key, out=line)
+    return codes, pd.Index(values[starts], copy=False)
 
 
 def _end_timestamp(ts: np.ndarray, keep: np.ndarray, observation_end: Any, customer_col: str) -> np.datetime64:
@@ -258,20 +328,18 @@ def summary(
     ids = transactions[customer_col]
     keep = ids.notna().to_numpy()
     end_ts = _end_timestamp(ts, keep, observation_end, customer_col)
-    period = _periods(ts, unit)
     end_period = int(_periods(np.array([end_ts]), unit)[0])
     # every line counts when all have a customer and the end is the last line (no comparison)
     every = observation_end is None and bool(keep.all())
     if not every:
-        keep = keep & (period <= end_period)
+        keep = keep & (_periods(ts, unit) <= end_period)
         if not keep.any():
             raise DataError("no transactions on or before the observation end", column=date_col,
                             value=str(pd.Timestamp(end_ts).date()), fix="choose a later observation_end")
         every = bool(keep.all())  # no copies of full-length columns when every line counts
-    codes, uniques = pd.factorize(ids if every else ids[keep], sort=False)
+    codes, uniques = _customer_codes(ids if every else ids[keep])
     amount = None if amount_col is None else _amounts(transactions, amount_col, None if every else keep)
-    codes = codes.astype(np.int64, copy=False)  # packed with periods into int64 keys
-    values = _summarise(codes, len(uniques), period if every else period[keep], amount, end_period)
+    values = _summarise(codes, len(uniques), ts if every else ts[keep], unit, amount, end_period)
     columns = ["frequency", "recency", "T"] + ([] if amount is None else ["monetary_value"])
     # customers in order of first appearance; the block becomes the frame as it is
     df = pd.DataFrame(values, index=pd.Index(uniques, name=customer_col), columns=columns, copy=False)
@@ -484,6 +552,38 @@ def _first_appearance(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarr
     return renumber[inverse], counts[present[order]], first[order]
 
 
+def _distinct_counts(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray] | None:
+    """Distinct rows of whole-number columns (0 to 2**31) and the rows behind each, in the
+    order of their packed key: one counting pass, no numbering of the input rows (what a fit
+    without weights needs). None when a column is not such whole numbers or the packed key
+    spans more than a few times the row count (then :func:`aggregate`)."""
+    n = len(columns[0])
+    combined, radices, size = None, [], 1
+    for c in columns:
+        with np.errstate(invalid="ignore"):
+            whole = c.astype(np.int64)
+        if not n or whole.min() < 0 or whole.max() >= 2**31 or not np.array_equal(whole, c):
+            return None
+        radix = int(whole.max()) + 1
+        size *= radix
+        if size > max(4 * n, 1 << 16):
+            return None
+        if combined is None:
+            combined = whole
+        else:
+            combined *= radix
+            combined += whole
+        radices.append(radix)
+    counts = np.bincount(combined)
+    rest = np.flatnonzero(counts)
+    weights = counts[rest].astype(float)
+    rows = []
+    for radix in reversed(radices):  # unpack the distinct keys, last column first
+        rest, value = np.divmod(rest, radix)
+        rows.append(value.astype(float))
+    return rows[::-1], weights
+
+
 def aggregate(*columns: Any) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """Distinct rows of the given columns, their counts and each input row's distinct row.
 
@@ -507,12 +607,15 @@ def aggregate(*columns: Any) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """
     cols = [np.asarray(c, dtype=float) for c in columns]
     n = len(cols[0])
-    combined, size = np.zeros(n, dtype=np.int64), 1
+    combined, size = None, 1
     for c in cols:
         coded = _column_codes(c)
         if coded is None:  # every row is distinct
             return [c.copy() for c in cols], np.ones(n), np.arange(n)
         codes, radix = coded
+        if combined is None:  # the first column's codes (a new array) start the key
+            combined, size = codes, radix
+            continue
         if size * radix >= 2**62:  # the packed key would overflow: renumber what is packed so far
             combined, uniq = pd.factorize(combined, sort=False)
             combined, size = combined.astype(np.int64), len(uniq)

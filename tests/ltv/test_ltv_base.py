@@ -43,6 +43,14 @@ def test_bad_input_is_a_data_error(cdnow):
     bad.iloc[3, bad.columns.get_loc("recency")] = 50.0
     with pytest.raises(DataError, match="impossible customer history"):
         ltv.BGNBD().fit(bad)
+    # checked on the distinct rows when aggregating, the error still names the customer
+    label = str(bad.index[3])
+    for value in (50.0, np.nan, -1.0):
+        bad.iloc[3, bad.columns.get_loc("recency")] = value
+        for aggregate in (True, False):
+            with pytest.raises(DataError, match="impossible customer history") as err:
+                ltv.BGNBD(aggregate=aggregate).fit(bad)
+            assert label in str(err.value)
     with pytest.raises(DataError, match="column"):
         ltv.BGNBD().fit(cdnow.drop(columns="T"))
     with pytest.raises(ParameterError, match="time unit"):
@@ -128,7 +136,8 @@ def fitted_keys_end_in_underscore(model) -> bool:
 
 def test_purchase_model_declares_its_hooks(cdnow):
     """A model that leaves out a hook cannot be instantiated; one that implements them gets
-    fitting and prediction from the shared base (here: BG/NBD's hooks, BG/NBD's estimates)."""
+    fitting and prediction from the shared base (here: BG/NBD's hooks, BG/NBD's estimates;
+    the copy sums the likelihood row by row, BG/NBD per distinct frequency)."""
     class Incomplete(ltv.PurchaseModel):
         _names = ("r", "alpha", "a", "b")
 
@@ -141,10 +150,10 @@ def test_purchase_model_declares_its_hooks(cdnow):
     class BGCopy(ltv.PurchaseModel):
         _names = ltv.BGNBD._names
         _label = "copy"
-        _parts = ltv.BGNBD._parts
+        _x_terms = ltv.BGNBD._x_terms
+        _x_grad_terms = ltv.BGNBD._x_grad_terms
         _loglik_rows = ltv.BGNBD._loglik_rows
         _grad_rows = ltv.BGNBD._grad_rows
-        _grad_dropout = staticmethod(ltv.BGNBD._grad_dropout)
         _p_alive = ltv.BGNBD._p_alive
         _conditional_expected = ltv.BGNBD._conditional_expected
         _unconditional_expected = ltv.BGNBD._unconditional_expected

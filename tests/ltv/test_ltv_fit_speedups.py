@@ -1,6 +1,6 @@
 """The fast paths of the LTV fits equal the plain computations they replace: Gamma-Gamma's
-likelihood from sufficient statistics against the per-row sum, and ``aggregate``'s packed
-key against grouping by hand."""
+likelihood from sufficient statistics and BG/NBD's (and MBG/NBD's) per distinct frequency
+against the per-row sums, and ``aggregate``'s packed key against grouping by hand."""
 
 from __future__ import annotations
 
@@ -32,6 +32,23 @@ def test_gamma_gamma_totals_equal_row_sums(repeat_buyers, params):
     np.testing.assert_allclose(fast_grad(p), rows_grad(p), rtol=1e-9, atol=1e-9 * np.abs(rows_grad(p)).max())
 
 
+@pytest.mark.parametrize("model", [ltv.BGNBD, ltv.MBGNBD])
+@pytest.mark.parametrize("params", [[0.2426, 4.4136, 0.7929, 2.4259], [1.0, 1.0, 1.0, 1.0], [0.05, 80.0, 3.0, 0.3]])
+def test_bgnbd_totals_equal_row_sums(master, model, params):
+    """Log-likelihood and gradient with the frequency terms taken once per distinct frequency
+    equal the weighted per-row sums (1e-12 relative), with uneven weights, for both models
+    (MBG/NBD: zero-repeat customers may have dropped out)."""
+    s = ltv.summary(master, unit="W")
+    data = tuple(s[c].to_numpy() for c in ("frequency", "recency", "T"))
+    w = np.random.default_rng(0).integers(1, 4, len(s)).astype(float)
+    m = model()
+    fast_ll, fast_grad = m._totals(data, w)
+    rows_ll, rows_grad = _Fitter._totals(m, data, w)
+    p = np.array(params)
+    assert fast_ll(p) == pytest.approx(rows_ll(p), rel=1e-12)
+    np.testing.assert_allclose(fast_grad(p), rows_grad(p), rtol=1e-9, atol=1e-11 * np.abs(rows_grad(p)).max())
+
+
 def test_aggregate_matches_grouping_by_hand():
     """Whole-number and fractional columns (negative, huge, -0.0): the distinct rows in order
     of first appearance, their counts and each row's distinct row, as a dict would give."""
@@ -46,3 +63,19 @@ def test_aggregate_matches_grouping_by_hand():
     assert inverse.tolist() == expected_inverse
     assert list(zip(u0, u1, u2)) == list(seen)
     assert weights.tolist() == np.bincount(expected_inverse).tolist()
+
+
+def test_distinct_counts_equal_aggregate():
+    """The fit's counting path (whole-number histories, no weights) finds aggregate's distinct
+    rows and counts, in key order; fractional, negative or widely spread values are left to
+    aggregate (None)."""
+    from crmlab.ltv.summaries import _distinct_counts
+
+    rng = np.random.default_rng(2)
+    cols = [rng.integers(0, k, 5000).astype(float) for k in (30, 40, 9)]
+    rows, weights = _distinct_counts(*cols)
+    unique, counts, _ = ltv.aggregate(*cols)
+    assert list(zip(*rows, weights)) == sorted(zip(*unique, counts))
+    assert _distinct_counts(cols[0] + 0.5, cols[1]) is None
+    assert _distinct_counts(-cols[0], cols[1]) is None
+    assert _distinct_counts(cols[0] * 1e6, cols[1] * 1e6) is None

@@ -167,6 +167,27 @@ def test_aggregate_equals_first_appearance_grouping(kind):
     np.testing.assert_array_equal(inv, groups.ngroup().to_numpy())
     assert len(w) == (n if kind == "distinct" else len(first))
 
+
+@pytest.mark.parametrize("layout", ["runs", "sorted", "scattered", "offset", "wide", "int32", "text"])
+def test_customer_codes_equal_factorize(layout):
+    """The summary's customer codes (counting for whole-number ids in a narrow range, a
+    shortcut when each id's lines form one run, hashing otherwise) are pandas' factorize:
+    codes and distinct ids in order of first appearance, ids keeping their dtype."""
+    from crmlab.ltv.summaries import _customer_codes
+
+    rng = np.random.default_rng(5)
+    ids = np.repeat(rng.permutation(3000), rng.integers(1, 5, 3000))  # one run per id
+    ids = {"runs": ids, "sorted": np.sort(ids), "scattered": rng.permutation(ids),
+           "offset": rng.permutation(ids) - 10**12, "wide": rng.permutation(ids) * 10**9,
+           "int32": ids.astype(np.int32), "text": ids.astype(str)}[layout]
+    ids = np.concatenate([ids, ids[:1]]) if layout == "sorted" else ids  # the first id comes back
+    codes, uniques = _customer_codes(pd.Series(ids))
+    expected_codes, expected_uniques = pd.factorize(pd.Series(ids), sort=False)
+    assert codes.dtype in (np.int32, np.int64)
+    np.testing.assert_array_equal(codes, expected_codes)
+    pd.testing.assert_index_equal(uniques, expected_uniques, exact=True)
+
+
 # ---------------------------------------------------------------- the report date
 
 
@@ -214,3 +235,36 @@ def test_calibration_cutoff_is_relative_to_the_data(toy):
     for kwargs in ({"share": 1.5}, {"cutoff": "2010-06-30"}, {"holdout_days": 100}):
         with pytest.raises(ParameterError):
             ltv.calibration_cutoff(toy, **kwargs)
+
+
+@pytest.mark.parametrize("tz", [None, "UTC"])
+def test_summary_missing_date_names_the_row(tz):
+    """A missing purchase date is a DataError naming the line's index label (NaT found in one
+    pass: numpy's min propagates it), with or without a time zone."""
+    from crmlab.errors import DataError
+
+    dates = pd.to_datetime(["2011-01-01", None, "2011-01-03"])
+    tx = pd.DataFrame({"customer_id": [1, 2, 3], "order_ts": dates if tz is None else dates.tz_localize(tz),
+                       "amount": [1.0, 2.0, 3.0]}, index=["a", "b", "c"])
+    with pytest.raises(DataError, match="missing purchase date") as err:
+        ltv.summary(tx)
+    assert "row b" in str(err.value)
+
+
+def test_summary_wide_keys_fall_back_to_64_bits():
+    """Customers x periods beyond 2**31 (50,000 customers over 130 years of days) pack their
+    (customer, period) keys in 64 bits: the summary still equals a groupby by hand."""
+    rng = np.random.default_rng(7)
+    n_customers = 50_000
+    ids = np.repeat(np.arange(n_customers), 3)
+    days = rng.integers(0, 47_000, len(ids))
+    days[1::3] = days[::3]  # a second line on the first line's day: one purchase day
+    tx = pd.DataFrame({"customer_id": ids, "order_ts": pd.Timestamp("1970-01-01") + pd.to_timedelta(days, "D"),
+                       "amount": rng.uniform(1, 100, len(ids))})
+    s = ltv.summary(tx, unit="D")
+    day = tx.assign(day=days)
+    g = day.groupby("customer_id")["day"]
+    end = days.max()
+    np.testing.assert_array_equal(s["frequency"], g.nunique() - 1)
+    np.testing.assert_array_equal(s["recency"], g.max() - g.min())
+    np.testing.assert_array_equal(s["T"], end - g.min())
