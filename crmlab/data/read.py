@@ -120,6 +120,12 @@ def _iso_timestamps(column):
     return None
 
 
+def _to_arrow(df: "pl.DataFrame") -> pa.Table:  # noqa: F821 - polars is imported lazily
+    """A polars frame as an Arrow table, each column made contiguous and converted in its own
+    thread (about a quarter less time than ``rechunk().to_arrow()`` on 5.4 M lines)."""
+    return pa.table(dict(zip(df.columns, in_threads(*(lambda s=s: s.rechunk().to_arrow() for s in df.get_columns())))))
+
+
 def _read_csv_polars(path: Path, sep: str, cols: list[str], string_cols: list[str],
                      dates: tuple[str, ...]) -> pd.DataFrame | None:
     """Read a UTF-8 CSV with polars (multi-threaded parsing and inflating), as a pandas frame.
@@ -149,9 +155,8 @@ def _read_csv_polars(path: Path, sep: str, cols: list[str], string_cols: list[st
                          for c, hit in zip(words, hits) if hit)
     iso = {c: _iso_timestamps(df[c]) for c in dates if c in df.columns}
     df = df.with_columns([s for s in iso.values() if s is not None])
-    try:  # each column made contiguous and converted in its own thread (about 1/4 less time)
-        table = pa.table(dict(zip(df.columns, in_threads(*(lambda c=c: df[c].rechunk().to_arrow()
-                                                           for c in df.columns)))))
+    try:
+        table = _to_arrow(df)
     except (pl.exceptions.PolarsError, pa.ArrowException, ValueError):  # a type pandas lacks (Int128)
         return None
     del df  # the Arrow copy is all that is needed from here: lower peak memory
