@@ -25,9 +25,9 @@ import contextlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["kept_kernels", "kernel_for", "release"]
+__all__ = ["done", "keep_for_worker", "kept_kernels", "kernel_for", "release"]
 
-#: The kept kernel of this process: {"on": bool, "km": kernel manager, "spec": (name, cwd)}
+#: The kept kernel of this process: {"on": kernels kept, "km": its manager, "name": its kernel name}
 _STATE: dict[str, Any] = {"on": False, "km": None}
 
 #: Run once in a new kernel: what a fresh kernel looks like, to return to it later.
@@ -81,8 +81,13 @@ def keep_for_worker() -> None:
 
 
 def release() -> None:
-    """Shut the kept kernel down (nothing when there is none)."""
-    km, _STATE["km"] = _STATE.get("km"), None
+    """Shut the kept kernel down (nothing when there is none): at the end, and after a
+    notebook that failed, whose kernel is never handed on."""
+    _shutdown(_STATE.get("km"))
+    _STATE["km"] = None
+
+
+def _shutdown(km: Any) -> None:
     if km is None:
         return
     from jupyter_core.utils import run_sync
@@ -143,8 +148,7 @@ def kernel_for(name: str, cwd: str, environ: Mapping[str, str], start: Any) -> A
     km = _manager_class()(kernel_name=name)
     start(km)
     if not _execute(km, _SNAPSHOT, timeout=120):
-        _STATE["km"] = km
-        release()
+        _shutdown(km)
         return None
     _STATE.update(km=km, name=name)
     return km
@@ -169,8 +173,3 @@ def done(km: Any) -> None:
     for kc in km.__dict__.pop("_opened", []):
         with contextlib.suppress(Exception):
             kc.stop_channels()
-
-
-def discard() -> None:
-    """The current notebook failed: its kernel is not handed on."""
-    release()

@@ -429,7 +429,7 @@ def _run_kernel(job: Job, tmp: Path, timeout: float | None) -> tuple[Any, str | 
         ename = type(exc).__name__
         error = f"{ename}: {exc}"
     if error is not None:
-        kernels.discard()  # a failed notebook's kernel is not handed on
+        kernels.release()  # a failed notebook's kernel is not handed on
     if nb is None:
         nb = nbformat.read(str(out_nb if out_nb.exists() else job.notebook), as_version=4)
     if error is None and failing_cell(nb) is not None:  # e.g. allow_errors cells
