@@ -11,7 +11,9 @@ kernel just started:
   uses a name it never defines fails as it would alone);
 * figures are closed and matplotlib's settings, the warning filters, ``sys.path``, the
   environment and the working folder are restored to what they were when the kernel was
-  new, then the job's own environment (where its tables go) is set.
+  new, then the job's own environment (where its tables go) is set; interactive mode is
+  turned back on, as the inline backend does when a new kernel draws its first figure
+  (without it the next notebook's figures are never shown);
 
 Imported modules stay imported: that is the saving (a module's own caches are kept too;
 crmlab keeps no state between calls other than caches of pure results). A notebook that
@@ -35,7 +37,7 @@ _SNAPSHOT = """
 import os as _os, sys as _sys, warnings as _warnings
 import matplotlib as _mpl
 _sys._crmlab_fresh = {
-    "rc": {k: v for k, v in _mpl.rcParams.items() if k != "backend"},
+    "rc": {k: v for k, v in _mpl.rcParams.items() if k not in ("backend", "interactive")},
     "warnings": list(_warnings.filters), "path": list(_sys.path), "environ": dict(_os.environ),
 }
 del _os, _sys, _warnings, _mpl
@@ -49,6 +51,10 @@ if "matplotlib.pyplot" in _sys.modules:
 import matplotlib as _mpl
 _fresh = _sys._crmlab_fresh
 _mpl.rcParams.update(_fresh["rc"])
+# the inline backend turns interactive mode on when a new kernel draws its first figure; this
+# kernel drew it already, so turn it on here (off, the next notebook's figures are not shown)
+if "matplotlib.pyplot" in _sys.modules:
+    _mpl.interactive("inline" in _mpl.get_backend())
 _warnings.filters[:] = _fresh["warnings"]
 getattr(_warnings, "_filters_mutated", lambda: None)()
 _sys.path[:] = _fresh["path"]

@@ -37,6 +37,19 @@ publish_metrics(pid=os.getpid(), linewidth=float(matplotlib.rcParams["lines.line
 """
 
 
+#: Draws a figure the way the reports do: pyplot, no explicit display (the inline backend shows it).
+FIGURE = """
+import matplotlib
+import matplotlib.pyplot as plt
+plt.subplots()[1].plot([1, 2, 3])
+"""
+
+INTERACTIVE = """
+from crmlab.report import publish_metrics
+publish_metrics(interactive=bool(matplotlib.is_interactive()), dpi=float(matplotlib.rcParams["figure.dpi"]))
+"""
+
+
 def _notebook(folder, name, *sources):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -56,6 +69,8 @@ def books(tmp_path):
         "look2": _notebook(folder, "look2", LOOK),
         "uses": _notebook(folder, "uses", "print(leftover)"),
         "fails": _notebook(folder, "fails", "raise ValueError('on purpose')"),
+        "fig1": _notebook(folder, "fig1", FIGURE, INTERACTIVE),
+        "fig2": _notebook(folder, "fig2", FIGURE, INTERACTIVE),
     }
 
 
@@ -80,6 +95,24 @@ def test_notebooks_of_a_worker_share_a_kernel_reset_between_them(books, tmp_path
     uses = next(r for r in batch.results if r.name == "uses")
     assert uses.status == "failed" and "NameError" in uses.error
     assert "cell 1" in uses.error  # the cell counter starts again
+
+
+def _images(result):
+    import nbformat
+
+    nb = nbformat.read(str(result.path / "notebook.ipynb"), as_version=4)
+    return sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_every_notebook_of_a_kept_kernel_shows_its_figures(books, tmp_path):
+    """The inline backend still shows figures after a reset: matplotlib's settings are restored to
+    those of a new kernel *after* pyplot's import (interactive mode on), not before it."""
+    kept = report.render_batch([books["fig1"], books["fig2"]], output_root=tmp_path / "kept", jobs=1,
+                               progress=False)
+    fresh = report.render_batch([books["fig2"]], output_root=tmp_path / "fresh", jobs=1, progress=False)
+    assert kept.ok and fresh.ok
+    assert [_images(r) for r in kept.results] == [1, 1] == [1, _images(fresh.results[0])]
+    assert kept.results[1].metrics == kept.results[0].metrics == fresh.results[0].metrics
 
 
 def test_fresh_kernels_and_failures_get_new_kernels(books, tmp_path):
