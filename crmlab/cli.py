@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--fresh-kernels", action="store_true",
                    help="a new kernel for every notebook (default: the notebooks one worker "
                    "renders share its kernel, reset to a new kernel's state in between)")
+    r.add_argument("--no-shared-results", action="store_true",
+                   help="every notebook computes everything itself (default: the notebooks of a "
+                   "batch read a file source once and share the results they compute alike)")
 
     p = sub.add_parser("params", help="list a notebook's parameters, types and defaults")
     p.add_argument("notebook", metavar="NOTEBOOK")
@@ -157,6 +160,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         notebooks_dir=args.notebooks_dir, output_root=args.output, show_pii=args.show_pii,
         as_of=args.as_of, timeout=args.timeout, jobs=workers, progress=not args.no_progress,
         echo=lambda line: tqdm.write(line, file=sys.stdout), fresh_kernels=args.fresh_kernels,
+        share_results=not args.no_shared_results,
     )
     failed = batch.failed
     print(f"{len(batch.results) - len(failed)} rendered, {len(failed)} failed")

@@ -11,6 +11,7 @@ from crmlab import dates
 from crmlab.columns import require_columns
 from crmlab.data.columnar import id_codes, in_threads, take_rows
 from crmlab.errors import DataError
+from crmlab.memo import shared
 from crmlab.results import Result
 from crmlab.spark.session import is_spark_frame
 
@@ -143,6 +144,7 @@ def _refuse_empty(tx: pd.DataFrame, rows: list[dict[str, Any]]) -> None:
                     fix="check the column mapping (prices, quantities, customer IDs), or switch the step off")
 
 
+@shared("clean")
 def clean(
     tx: pd.DataFrame,
     *,

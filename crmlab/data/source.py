@@ -40,6 +40,7 @@ import yaml
 from crmlab import config
 from crmlab.data.schema import CANONICAL, REQUIRED, ColumnMap
 from crmlab.errors import DataError, ParameterError
+from crmlab.memo import shared
 
 __all__ = ["Source", "read_source", "load_source", "shipped_sources", "source_from_mapping", "describe",
            "SOURCE_KEYS"]
@@ -492,6 +493,18 @@ def _load_baskets(src: Source) -> pd.DataFrame:
     return out
 
 
+def _file_key(spec: Any, *, as_of: Any = None) -> tuple | None:
+    """What a file source's data is keyed by when shared (:mod:`crmlab.memo`): the declaration,
+    the file's size and modification time and the report date. None (not shared) for database
+    and Spark sources, whose data can change between two reads."""
+    src = read_source(spec)
+    if src.engine == "spark" or src.url or not src.path:
+        return None
+    stat = os.stat(src.path)
+    return src.to_attrs(), str(src.path), stat.st_size, stat.st_mtime_ns, as_of
+
+
+@shared("source", key=_file_key)
 def load_source(spec: str | os.PathLike | Source | Mapping[str, Any], *, as_of: Any = None) -> pd.DataFrame:
     """Load the data a source declares: order lines in the canonical table, or a campaign test.
 
@@ -513,6 +526,11 @@ def load_source(spec: str | os.PathLike | Source | Mapping[str, Any], *, as_of: 
     ------
     ParameterError, DataError
         An invalid source file, or data that does not match it.
+
+    Notes
+    -----
+    Within a ``crmlab render`` batch the notebooks share a file source's data (read once,
+    :mod:`crmlab.memo`).
     """
     from crmlab import dates
     from crmlab.data.load import load_transactions

@@ -33,6 +33,7 @@ from threadpoolctl import threadpool_limits
 from crmlab import dates
 from crmlab.data.frames import first_last, to_pandas
 from crmlab.errors import ConvergenceWarning, DataError
+from crmlab.memo import shared
 from crmlab.ltv.bgnbd import BGNBD
 from crmlab.ltv.mbgnbd import MBGNBD
 from crmlab.ltv.pareto_nbd import ParetoNBD
@@ -349,6 +350,7 @@ def _compare(y: np.ndarray, scores: dict[str, np.ndarray], notes: dict[str, str]
     return table.sort_values(["auc", "brier"], ascending=[False, True]), cal
 
 
+@shared("churn_risk")
 def churn_risk_model(tx: pd.DataFrame, as_of: Any = None, window_days: int = 90, *,
                      customer_col: str = "customer_id", date_col: str = "order_ts", amount_col: str = "amount",
                      order_col: str = "order_id", product_col: str = "product_id",

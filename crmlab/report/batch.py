@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from crmlab import config
+from crmlab import config, memo
 from crmlab.errors import CrmlabError, RenderError
 from crmlab.privacy import redact_error
 from crmlab.report import kernels
@@ -341,7 +341,8 @@ def render_batch(notebooks: Iterable[Any] | None = None, *, config_file: str | P
                  output_root: str | Path | None = None, show_pii: bool = False,
                  as_of: str | None = None, timeout: float | None = None,
                  jobs: int = 1, progress: bool = True,
-                 echo: Callable[[str], Any] | None = None, fresh_kernels: bool = False) -> BatchResult:
+                 echo: Callable[[str], Any] | None = None, fresh_kernels: bool = False,
+                 share_results: bool = True) -> BatchResult:
     """Render several notebooks; a failing one does not stop the others.
 
     Every job is validated before the first kernel starts, so a typo in a batch file
@@ -372,6 +373,10 @@ def render_batch(notebooks: Iterable[Any] | None = None, *, config_file: str | P
         Start a new kernel for every notebook. By default the notebooks a worker renders
         one after the other share its kernel, reset to a new kernel's state in between
         (:mod:`crmlab.report.kernels`): the imports are paid once per worker.
+    share_results : bool
+        Let the notebooks of the batch share what they compute alike (:mod:`crmlab.memo`): a
+        file source is read and cleaned once, the churn measures compared once. Results are
+        keyed by content and kept in a private folder deleted when the batch ends.
 
     Returns
     -------
@@ -393,8 +398,9 @@ def render_batch(notebooks: Iterable[Any] | None = None, *, config_file: str | P
     check_writable(root)
     slots: list[RenderResult | None] = [None] * len(prepared)
     try:
-        _run_jobs(prepared, root, slots, as_of=as_of, timeout=timeout, jobs=jobs,
-                  progress=progress, echo=echo, keep=not fresh_kernels)
+        with memo.sharing(share_results and len(prepared) > 1):
+            _run_jobs(prepared, root, slots, as_of=as_of, timeout=timeout, jobs=jobs,
+                      progress=progress, echo=echo, keep=not fresh_kernels)
     finally:  # the manifest and index say what was rendered, even after an interrupt
         results = [r for r in slots if r is not None]
         manifest = None
