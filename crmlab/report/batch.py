@@ -230,8 +230,9 @@ def start_order(prepared: list[Job], root: Path, as_of: str | None) -> list[int]
 
     A worker takes the next job when it is free, so the longest notebook started last would
     run alone at the end; starting the longest first (by the time its last report took)
-    lets the workers finish together. Jobs never rendered go first, in batch order (they
-    may be long); without any past report the batch order is kept.
+    lets the workers finish together. A job never rendered is placed by the time its
+    notebook's metadata expects (``"crmlab": {"seconds": N}``, :func:`expected_seconds`);
+    jobs with neither go first, in batch order (they may be long).
 
     Parameters
     ----------
@@ -248,6 +249,7 @@ def start_order(prepared: list[Job], root: Path, as_of: str | None) -> list[int]
         Indexes into ``prepared``.
     """
     past = [_last_seconds(job, root, as_of) for job in prepared]
+    past = [job.expected_seconds if seen is None else seen for job, seen in zip(prepared, past)]
     return sorted(range(len(prepared)), key=lambda i: (past[i] is not None, -(past[i] or 0.0), i))
 
 

@@ -562,6 +562,36 @@ def notebook_is_dated(notebook: str | Path) -> bool:
     return not (isinstance(own, dict) and own.get(DATED_KEY) is False)
 
 
+#: Notebook metadata ``{"crmlab": {"seconds": 16}}``: about how long the notebook takes on its
+#: default data, for ordering a parallel batch before it has ever run (:func:`expected_seconds`).
+SECONDS_KEY = "seconds"
+
+
+def expected_seconds(notebook: str | Path) -> float | None:
+    """How long the notebook says it takes on its default data, or None.
+
+    A parallel batch starts the longest notebook first, by the time its last report took; a
+    notebook never rendered (a fresh checkout's first ``make report``) is placed by this hint,
+    the metadata ``"crmlab": {"seconds": N}``.
+
+    Parameters
+    ----------
+    notebook : str or Path
+        Path or name of the notebook.
+
+    Returns
+    -------
+    float or None
+        The hint when the metadata holds a positive number.
+    """
+    meta = _read_notebook(resolve_notebook(notebook)).get("metadata") or {}
+    own = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
+    value = own.get(SECONDS_KEY) if isinstance(own, dict) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
+
+
 def check_report_date(notebook: str | Path, declared: Mapping[str, Parameter],
                       as_of: str | None) -> None:
     """Refuse a dated render of a notebook that would show data after the report date.

@@ -30,7 +30,7 @@ from crmlab.report.layout import (
 )
 from crmlab.report.parameters import (
     AS_OF, SHOW_PII, SOURCE, Parameter, check_as_of, check_parameters, check_report_date,
-    check_source, notebook_parameters,
+    check_source, expected_seconds, notebook_parameters,
 )
 from crmlab.report.runs import provenance, write_index, write_manifest
 
@@ -140,6 +140,9 @@ class Job:
         The data source (``crmlab.data.describe``) when the notebook takes ``source``.
     show_pii : bool
         Rendered with ``--show-pii``: error messages may quote customer data.
+    expected_seconds : float or None
+        The notebook's own estimate of its time (metadata ``crmlab.seconds``), for ordering a
+        batch that has no past report of it.
     """
 
     notebook: Path
@@ -149,6 +152,7 @@ class Job:
     run_params: dict[str, Any]
     data: dict[str, Any] = field(default_factory=dict)
     show_pii: bool = False
+    expected_seconds: float | None = None
 
 
 def _absolute_paths(given: dict[str, Any]) -> dict[str, Any]:
@@ -219,7 +223,7 @@ def prepare(notebook: str | Path, parameters: Mapping[str, Any] | None, *, show_
     given = {k: v for k, v in given.items() if not (k in declared and v == declared[k].default
                                                     and type(v) is type(declared[k].default))}
     return Job(path, path.stem, declared, given, run_params, _describe_source(declared, run_params),
-               show_pii)
+               show_pii, expected_seconds(path))
 
 
 def _describe_source(declared: Mapping[str, Parameter], run_params: Mapping[str, Any]) -> dict:

@@ -100,3 +100,32 @@ def test_parallel_batch_starts_the_longest_notebook_first(tmp_path):
     # a dated run without its own history uses the undated reports' times
     assert start_order(jobs, tmp_path, "2011-09-01") == [2, 1, 3, 0]
     assert start_order(jobs, tmp_path / "elsewhere", None) == [0, 1, 2, 3]
+
+
+def test_a_never_rendered_notebook_is_placed_by_its_own_estimate(tmp_path):
+    """Before any report exists (a fresh checkout's first make report) the metadata hint
+    ``crmlab.seconds`` orders the batch; a past report's time wins over the hint."""
+    from crmlab.report.batch import start_order
+    from crmlab.report.render import prepare
+
+    paths = []
+    for name, hint in (("quick", 2), ("long", 40), ("plain", None), ("middle", 9)):
+        nb = json.loads(OK.read_text())
+        if hint is not None:
+            nb["metadata"]["crmlab"] = {"seconds": hint}
+        path = tmp_path / "books" / f"{name}.ipynb"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps(nb))
+        paths.append(path)
+    jobs = [prepare(str(p), {}, show_pii=False, as_of=None) for p in paths]
+    assert [j.expected_seconds for j in jobs] == [2.0, 40.0, None, 9.0]
+    # no estimate at all goes first (it may be long), then the longest expected
+    assert start_order(jobs, tmp_path / "out", None) == [2, 1, 3, 0]
+    (tmp_path / "out" / "quick" / "default").mkdir(parents=True)
+    (tmp_path / "out" / "quick" / "default" / "report.json").write_text(json.dumps({"seconds": 60.0}))
+    assert start_order(jobs, tmp_path / "out", None) == [2, 0, 1, 3]
+    # the shipped notebooks carry their estimate: the retention report starts first
+    from crmlab.report.parameters import expected_seconds
+
+    shipped = {p.stem: expected_seconds(p) for p in sorted((Path(__file__).parents[2] / "notebooks").glob("0*.ipynb"))}
+    assert max(shipped, key=shipped.get) == "03-retention-ltv" and all(shipped.values())
