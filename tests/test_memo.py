@@ -20,7 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmlab import memo
-from crmlab.data.source import _file_key
+from crmlab.data.source import _file_key, load_source
+from crmlab.errors import DataError
 
 
 def _frame():
@@ -181,3 +182,8 @@ def test_a_file_source_is_keyed_by_its_file_a_database_is_not_shared(tmp_path):
           "columns": {"customer_id": "c", "order_id": "o", "order_ts": "t", "product_id": "p",
                       "quantity": "q", "unit_price": "u"}}
     assert _file_key(db) is None
+    csv.unlink()  # a missing file is not keyed: load_source reports it as without sharing
+    assert _file_key(spec) is None
+    with memo.sharing():
+        with pytest.raises(DataError, match="file not found"):
+            load_source(spec)

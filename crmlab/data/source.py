@@ -500,7 +500,10 @@ def _file_key(spec: Any, *, as_of: Any = None) -> tuple | None:
     src = read_source(spec)
     if src.engine == "spark" or src.url or not src.path:
         return None
-    stat = os.stat(src.path)
+    try:
+        stat = os.stat(src.path)
+    except OSError:  # load_source says what is wrong with the file
+        return None
     return src.to_attrs(), str(src.path), stat.st_size, stat.st_mtime_ns, as_of
 
 
