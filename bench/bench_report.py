@@ -15,8 +15,9 @@ The notebooks: the tiny test fixture (almost all overhead) and ``01-customer-ana
 the embedded data (a real report). The batch cases render every ``notebooks/NN-*.ipynb``
 in order (``jobs=1``, into an empty folder), through the command line as ``make report``
 does (one worker per core: two here; into an empty folder, and again into a folder kept
-from the previous repeat, where the last report times order the workers' jobs), and, as
-their peer, plain papermill plus nbconvert notebook after notebook.
+from the previous repeat, where the last report times order the workers' jobs; once more
+without sharing results between the notebooks), and, as their peer, plain papermill plus
+nbconvert notebook after notebook.
 
 Wall time and peak memory come from the harness (the peak is the parent process's);
 ``kernel_cpu_s`` and ``kernel_peak_mb`` add the kernels' CPU time and the largest kernel's
@@ -121,13 +122,18 @@ def _batch(jobs: int):
     return run
 
 
-def _cli(state):
+def _cli(state, *flags: str):
     """``crmlab render --all`` as ``make report`` runs it (the command line's default jobs)."""
     cpu0 = _children()[0]
     proc = subprocess.run([sys.executable, "-m", "crmlab.cli", "render", "--all", "--no-progress",
-                           "--output", str(state)], cwd=ROOT, capture_output=True, text=True)
+                           "--output", str(state), *flags], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return _with_children({"notebooks": proc.stdout.count("ok ")}, cpu0)
+
+
+def _cli_unshared(state):
+    """The same with every notebook computing everything itself (``--no-shared-results``)."""
+    return _cli(state, "--no-shared-results")
 
 
 def _kept_reports() -> Path:
@@ -159,6 +165,8 @@ case("render_all_cli", lambda: _work() / "reports", _cli, peer="render_all_jobs1
      target="crmlab render --all into an empty folder (first make report) under 25 s")
 case("render_all_cli_rerun", _kept_reports, _cli, peer="render_all_jobs1",
      target="crmlab render --all again (make report with reports/ kept) under 25 s")
+case("render_all_cli_rerun_unshared", _kept_reports, _cli_unshared, peer="render_all_cli_rerun",
+     target="what sharing results between the notebooks saves (crmlab render --all --no-shared-results)")
 case("papermill_all", lambda: _work() / "reports", _papermill_all,
      target="peer: papermill + nbconvert, notebook after notebook")
 
