@@ -31,6 +31,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from crmlab import dates
+from crmlab.data.columnar import id_codes
 from crmlab.data.frames import first_last, to_pandas
 from crmlab.errors import ConvergenceWarning, DataError
 from crmlab.memo import shared
@@ -52,13 +53,94 @@ FEATURES = ("recency_days", "frequency", "monetary", "total_spend", "tenure_days
 _ALIVE_FLAT = 0.99
 
 
-def _orders(tx: pd.DataFrame, customer_col: str, date_col: str, amount_col: str, order_col: str) -> pd.DataFrame:
-    """One row per order (or per customer-day without an order id): customer, date, spend."""
-    key = order_col if order_col in tx.columns else None
-    day = tx[date_col].dt.normalize()
-    frame = pd.DataFrame({"c": tx[customer_col].to_numpy(), "o": tx[key].to_numpy() if key else day.to_numpy(),
-                          "d": day.to_numpy(), "a": tx[amount_col].to_numpy(dtype=float)})
-    return frame.groupby(["c", "o"], sort=False, observed=True).agg(d=("d", "min"), a=("a", "sum")).reset_index()
+class _OrderLines:
+    """What :func:`churn_features` needs of one frame of order lines, for any cut-off, exactly.
+
+    Built once per frame (one pass over the lines, grouped on integer codes); the features at a
+    cut-off then cost a pass over the orders, not over the lines. Kept per order (per
+    customer-day without an order id): the first and last line time, the first line's row, the
+    day of the first line and the sum of the amounts; and the lines of the orders spread over
+    several times, which a cut-off can split: such an order is summed from its lines before the
+    cut-off. Per (customer, product) and (customer, channel) pair: the first line time. The
+    orders table at a cut-off has the rows, order and sums (in row order) the lines before it
+    gave, so the features are the same to the last bit. Built per call of the caller, never
+    cached across calls: frames are mutable.
+    """
+
+    def __init__(self, tx: pd.DataFrame, customer_col: str, date_col: str, amount_col: str, order_col: str,
+                 product_col: str, channel_col: str):
+        ts, self.customers = tx[date_col], tx[customer_col]
+        self.first_line = ts.min()
+        cust = np.asarray(id_codes(self.customers)[0], dtype=np.int64)
+        ok = (cust >= 0) & ts.notna().to_numpy()
+        key = (np.asarray(id_codes(tx[order_col])[0], dtype=np.int64) if order_col in tx.columns
+               else pd.factorize(ts.dt.normalize())[0])
+        rows = np.flatnonzero(ok & (key >= 0))
+        width = int(key.max()) + 1 if len(key) else 1
+        lines = pd.DataFrame({"g": pd.factorize(cust[rows] * width + key[rows])[0], "t": ts.array.take(rows),
+                              "a": tx[amount_col].to_numpy(dtype=float)[rows], "p": rows})
+        o = lines.groupby("g", sort=True).agg(t0=("t", "min"), t1=("t", "max"), a=("a", "sum"), p=("p", "min"))
+        self.t0, self.t1, self.a, self.p = o["t0"].array, o["t1"].array, o["a"].to_numpy(), o["p"].to_numpy()
+        self.day = o["t0"].dt.normalize().array
+        self.c = self.customers.take(self.p).to_numpy()
+        self.split = lines.loc[np.asarray(self.t0 != self.t1)[lines["g"].to_numpy()]]
+        firsts = pd.DataFrame({"c": cust[ok], "t": ts.array[ok], "p": np.flatnonzero(ok)}).groupby("c").agg(
+            t=("t", "min"), p=("p", "min"))
+        self.cust_codes, self.cust_t, self.cust_p = firsts.index.to_numpy(), firsts["t"].array, firsts["p"].to_numpy()
+        self.n_codes = int(cust.max()) + 1 if len(cust) else 0
+        self.pairs = {name: _first_pairs(tx[col], cust, ok, ts) if col in tx.columns else None
+                      for name, col in (("products", product_col), ("channels", channel_col))}
+
+    def orders(self, c: pd.Timestamp) -> pd.DataFrame:
+        """The table ``_orders`` gave on the lines before ``c``: the same rows, order and values."""
+        a, p = self.a, self.p
+        keep = np.asarray(self.t0 < c)
+        cut = keep & np.asarray(self.t1 >= c)
+        if cut.any():  # orders the cut-off splits: their lines before it only
+            s = self.split
+            s = s.loc[np.asarray(s["t"].array < c) & cut[s["g"].to_numpy()]].groupby("g", sort=True).agg(
+                a=("a", "sum"), p=("p", "min"))
+            a, p = a.copy(), p.copy()
+            a[s.index.to_numpy()], p[s.index.to_numpy()] = s["a"].to_numpy(), s["p"].to_numpy()
+        idx = np.flatnonzero(keep)
+        idx = idx[np.argsort(p[idx], kind="stable")]
+        return pd.DataFrame({"c": self.c[idx], "o": idx, "d": self.day.take(idx), "a": a[idx]})
+
+    def breadth(self, c: pd.Timestamp) -> dict[str, Any]:
+        """Distinct products and channels before ``c`` per customer with a line before it (NaN when absent),
+        indexed as ``groupby(customer).nunique()`` on those lines."""
+        present = np.asarray(self.cust_t < c)
+        codes = self.cust_codes[present]
+        keys = self.customers.take(self.cust_p[present]).reset_index(drop=True)
+        out: dict[str, Any] = {}
+        for name, pairs in self.pairs.items():
+            if pairs is None:
+                out[name] = np.nan
+                continue
+            n = np.bincount(pairs[0][np.asarray(pairs[1] < c)], minlength=self.n_codes)[codes]
+            out[name] = pd.Series(n).groupby(keys, observed=True).sum().astype(float)
+        return out
+
+
+def _first_pairs(values: pd.Series, cust: np.ndarray, ok: np.ndarray, ts: pd.Series) -> tuple[np.ndarray, Any]:
+    """Per distinct (customer, value) of the lines ``ok`` with a value: the customer code and the first line time."""
+    v = np.asarray(id_codes(values)[0], dtype=np.int64)
+    rows = np.flatnonzero(ok & (v >= 0))
+    width = int(v.max()) + 1 if len(v) else 1
+    first = pd.Series(ts.array.take(rows)).groupby(cust[rows] * width + v[rows]).min()
+    return first.index.to_numpy() // width, first.array
+
+
+def _lines(tx: Any, cols: dict[str, str]) -> _OrderLines | None:
+    """The summary of ``tx`` for :func:`churn_features` at many cut-offs (None for a Spark frame)."""
+    return None if is_spark_frame(tx) else _OrderLines(tx, **cols)
+
+
+def _features(tx: Any, lines: _OrderLines | None, cutoff: Any, period_days: int, cols: dict[str, str]) -> pd.DataFrame:
+    """:func:`churn_features` of ``tx``, from its summary ``lines`` when there is one."""
+    if lines is None:
+        return churn_features(tx, cutoff, period_days=period_days, **cols)
+    return _features_at(lines, pd.Timestamp(cutoff), period_days, cols["customer_col"])
 
 
 def churn_features(tx: pd.DataFrame, cutoff: Any, *, period_days: int = 90, customer_col: str = "customer_id",
@@ -88,10 +170,17 @@ def churn_features(tx: pd.DataFrame, cutoff: Any, *, period_days: int = 90, cust
 
         return _features_from_sums(churn_feature_sums(tx, c, period_days, customer_col, date_col, amount_col,
                                                       order_col, product_col, channel_col), c)
-    before = tx.loc[tx[date_col] < c]
-    if before.empty:
+    if not (tx[date_col] < c).any():
         raise DataError("no orders before the cut-off", value=str(c.date()), fix="choose a later cut-off")
-    o = _orders(before, customer_col, date_col, amount_col, order_col)
+    lines = _OrderLines(tx, customer_col, date_col, amount_col, order_col, product_col, channel_col)
+    return _features_at(lines, c, period_days, customer_col)
+
+
+def _features_at(lines: _OrderLines, c: pd.Timestamp, period_days: int, customer_col: str) -> pd.DataFrame:
+    """:func:`churn_features` at ``c`` from the summary of the lines."""
+    if not lines.first_line < c:
+        raise DataError("no orders before the cut-off", value=str(c.date()), fix="choose a later cut-off")
+    o = lines.orders(c)
     age = (c - o["d"]).dt.days.to_numpy()
     o["last"] = age < period_days
     o["prev"] = (age >= period_days) & (age < 2 * period_days)
@@ -101,9 +190,8 @@ def churn_features(tx: pd.DataFrame, cutoff: Any, *, period_days: int = 90, cust
                       "orders_prev_period": g["prev"].sum().astype(float),
                       "spend_last": o["a"].where(o["last"], 0.0).groupby(o["c"]).sum(),
                       "spend_prev": o["a"].where(o["prev"], 0.0).groupby(o["c"]).sum()})
-    for name, col in (("products", product_col), ("channels", channel_col)):
-        f[name] = (before.groupby(customer_col, observed=True)[col].nunique().astype(float)
-                   if col in before.columns else np.nan)
+    for name, col in lines.breadth(c).items():
+        f[name] = col
     f.index.name = customer_col
     return _features_from_sums(f, c)
 
@@ -237,10 +325,11 @@ def _btyd_scores(tx: pd.DataFrame, cut: pd.Timestamp, customers: pd.Index, windo
 
 
 def _classifier(tx: pd.DataFrame, cut: pd.Timestamp, window_days: int, cols: dict[str, Any],
-                random_state: int = 0) -> tuple[HistGradientBoostingClassifier, list[str]]:
-    """Gradient boosting trained at ``cut - window`` on who bought in ``[cut - window, cut)``."""
+                random_state: int = 0, lines: _OrderLines | None = None) -> tuple[HistGradientBoostingClassifier, list[str]]:
+    """Gradient boosting trained at ``cut - window`` on who bought in ``[cut - window, cut)``
+    (features from ``lines``, the summary of ``tx``, when given)."""
     train_cut = cut - pd.Timedelta(days=window_days)
-    X = churn_features(tx, train_cut, period_days=window_days, **cols)
+    X = _features(tx, lines, train_cut, window_days, cols)
     use = [c for c in X.columns if X[c].notna().any()]
     y = buy_again_labels(tx, X.index, train_cut, window_days, customer_col=cols["customer_col"],
                          date_col=cols["date_col"])
@@ -261,16 +350,17 @@ def _naive(X: pd.DataFrame, window_days: int) -> np.ndarray:
 
 
 def _candidates(tx: pd.DataFrame, cut: pd.Timestamp, window_days: int, cols: dict[str, Any],
-                only: str | None = None):
+                only: str | None = None, lines: _OrderLines | None = None):
     """Every measure's (or just ``only``'s) probability of buying in ``[cut, cut + window)``
-    for the customers seen before ``cut``, and the purchase models' degeneracy notes."""
-    X = churn_features(tx, cut, period_days=window_days, **cols)
+    for the customers seen before ``cut``, and the purchase models' degeneracy notes (features
+    from ``lines``, the summary of ``tx``, when given)."""
+    X = _features(tx, lines, cut, window_days, cols)
     core = {k: cols[k] for k in ("customer_col", "date_col")}
     scores, notes = {}, {}
     if only is None or " P(" in only:
         scores, notes, _ = _btyd_scores(tx, cut, X.index, window_days, core, only)
     if only in (None, "gradient boosting"):
-        clf, use = _classifier(tx, cut, window_days, cols)
+        clf, use = _classifier(tx, cut, window_days, cols, lines=lines)
         with threadpool_limits(1):
             scores["gradient boosting"] = clf.predict_proba(X[use].to_numpy(dtype=float))[:, 1]
     if only in (None, "naive past rate"):
@@ -384,12 +474,13 @@ def churn_risk_model(tx: pd.DataFrame, as_of: Any = None, window_days: int = 90,
                         fix="use a shorter window_days")
     cols = dict(customer_col=customer_col, date_col=date_col, amount_col=amount_col, order_col=order_col,
                 product_col=product_col, channel_col=channel_col)
-    X, scores, notes = _candidates(tx, hold, window_days, cols)
+    lines = _lines(tx, cols)  # the lines summarised once for the features at the three cut-offs
+    X, scores, notes = _candidates(tx, hold, window_days, cols, lines=lines)
     y = buy_again_labels(tx, X.index, hold, window_days, customer_col=customer_col, date_col=date_col).to_numpy()
     comparison, cal = _compare(y, scores, notes)
     measure = str(comparison["auc"].idxmax())
     # the winner, refitted at the report date
-    Xn, now, notes_now = _candidates(tx, as_of_ts, window_days, cols, only=measure)
+    Xn, now, notes_now = _candidates(tx, as_of_ts, window_days, cols, only=measure, lines=lines)
     p = np.clip(np.asarray(now[measure], float), 0, 1)
     table = pd.DataFrame({"churn_risk": 1 - p, "p_buy_window": p}, index=Xn.index)
     info = {"as_of": as_of_ts, "holdout_cutoff": hold, "training_cutoff": hold - pd.Timedelta(days=window_days),
