@@ -93,7 +93,8 @@ def _counts(tx: pd.DataFrame, start: pd.Timestamp, days: int, unit: str, custome
         from crmlab.spark.holdout import window_counts
 
         return window_counts(tx, start, days, unit, customers, customer_col, date_col)
-    inside = tx.loc[(tx[date_col] >= start) & (tx[date_col] < start + pd.Timedelta(days=days))]
+    when = tx[date_col]
+    inside = tx.loc[(when >= start) & (when < start + pd.Timedelta(days=days)), [customer_col, date_col]]  # 2 columns
     per = _periods(inside[date_col].to_numpy(dtype="datetime64[ns]"), unit)
     pairs = pd.DataFrame({"c": inside[customer_col].to_numpy(), "p": per}).drop_duplicates()
     return pairs.groupby("c").size().reindex(customers, fill_value=0).to_numpy(dtype=float)

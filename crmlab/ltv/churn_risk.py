@@ -63,36 +63,44 @@ class _OrderLines:
     several times, which a cut-off can split: such an order is summed from its lines before the
     cut-off. Per (customer, product) and (customer, channel) pair: the first line time. The
     orders table at a cut-off has the rows, order and sums (in row order) the lines before it
-    gave, so the features are the same to the last bit. Built per call of the caller, never
-    cached across calls: frames are mutable.
+    gave, so the features are the same to the last bit; customers come in sorted order, as
+    before (the per-line version mixed first-seen and sorted groupbys, whose union pandas sorts).
+    Built per call of the caller, never cached across calls: frames are mutable.
     """
 
     def __init__(self, tx: pd.DataFrame, customer_col: str, date_col: str, amount_col: str, order_col: str,
                  product_col: str, channel_col: str):
         ts, self.customers = tx[date_col], tx[customer_col]
-        self.first_line = ts.min()
+        self.first_line, tn = ts.min(), ts.to_numpy()
         cust = np.asarray(id_codes(self.customers)[0], dtype=np.int64)
         ok = (cust >= 0) & ts.notna().to_numpy()
         key = (np.asarray(id_codes(tx[order_col])[0], dtype=np.int64) if order_col in tx.columns
                else pd.factorize(ts.dt.normalize())[0])
         rows = np.flatnonzero(ok & (key >= 0))
-        width = int(key.max()) + 1 if len(key) else 1
-        lines = pd.DataFrame({"g": pd.factorize(cust[rows] * width + key[rows])[0], "t": ts.array.take(rows),
-                              "a": tx[amount_col].to_numpy(dtype=float)[rows], "p": rows})
-        o = lines.groupby("g", sort=True).agg(t0=("t", "min"), t1=("t", "max"), a=("a", "sum"), p=("p", "min"))
-        self.t0, self.t1, self.a, self.p = o["t0"].array, o["t1"].array, o["a"].to_numpy(), o["p"].to_numpy()
-        self.day = o["t0"].dt.normalize().array
-        self.c = self.customers.take(self.p).to_numpy()
-        self.split = lines.loc[np.asarray(self.t0 != self.t1)[lines["g"].to_numpy()]]
-        firsts = pd.DataFrame({"c": cust[ok], "t": ts.array[ok], "p": np.flatnonzero(ok)}).groupby("c").agg(
-            t=("t", "min"), p=("p", "min"))
-        self.cust_codes, self.cust_t, self.cust_p = firsts.index.to_numpy(), firsts["t"].array, firsts["p"].to_numpy()
+        g = pd.factorize(cust[rows] * (int(key.max()) + 1 if len(key) else 1) + key[rows])[0]  # orders, by first line
+        amount = tx[amount_col].to_numpy(dtype=float)[rows]
+        self.p = rows[_first_of(g)]
+        self.t0, self.t1 = (pd.array(_extreme(tn[rows], g, len(self.p), f)) for f in (np.minimum, np.maximum))
+        self.a = pd.Series(amount).groupby(g, sort=True).sum().to_numpy()  # compensated, in row order: as before
+        # each order's customer numbered as groupby(customer, sort=True) sorts them (the index of the features)
+        self.day, (self.rank, self.names) = self.t0.normalize(), pd.factorize(self.customers.take(self.p).to_numpy(),
+                                                                             sort=True)
+        multi = np.asarray(self.t0 != self.t1)[g]  # orders a cut-off can split: their lines
+        self.split = pd.DataFrame({"g": g[multi], "t": pd.array(tn[rows][multi]), "a": amount[multi], "p": rows[multi]})
+        ok_rows = np.flatnonzero(ok)
         self.n_codes = int(cust.max()) + 1 if len(cust) else 0
-        self.pairs = {name: _first_pairs(tx[col], cust, ok, ts) if col in tx.columns else None
+        first_row = np.full(self.n_codes, len(cust), dtype=np.int64)
+        np.minimum.at(first_row, cust[ok_rows], ok_rows)
+        self.cust_codes = np.flatnonzero(first_row < len(cust))
+        self.cust_p = first_row[self.cust_codes]
+        self.cust_t = pd.array(_extreme(tn[ok_rows], cust[ok_rows], self.n_codes, np.minimum)[self.cust_codes])
+        self.pairs = {name: _first_pairs(tx[col], cust, ok, tn) if col in tx.columns else None
                       for name, col in (("products", product_col), ("channels", channel_col))}
 
     def orders(self, c: pd.Timestamp) -> pd.DataFrame:
-        """The table ``_orders`` gave on the lines before ``c``: the same rows, order and values."""
+        """The orders with a line before ``c`` in the order of their first line before it: customer
+        number ``r`` (:attr:`names`), day ``d`` of the first line, sum ``a`` of the lines before ``c``
+        (in row order)."""
         a, p = self.a, self.p
         keep = np.asarray(self.t0 < c)
         cut = keep & np.asarray(self.t1 >= c)
@@ -104,7 +112,7 @@ class _OrderLines:
             a[s.index.to_numpy()], p[s.index.to_numpy()] = s["a"].to_numpy(), s["p"].to_numpy()
         idx = np.flatnonzero(keep)
         idx = idx[np.argsort(p[idx], kind="stable")]
-        return pd.DataFrame({"c": self.c[idx], "o": idx, "d": self.day.take(idx), "a": a[idx]})
+        return pd.DataFrame({"r": self.rank[idx], "d": self.day.take(idx), "a": a[idx]})
 
     def breadth(self, c: pd.Timestamp) -> dict[str, Any]:
         """Distinct products and channels before ``c`` per customer with a line before it (NaN when absent),
@@ -122,13 +130,33 @@ class _OrderLines:
         return out
 
 
-def _first_pairs(values: pd.Series, cust: np.ndarray, ok: np.ndarray, ts: pd.Series) -> tuple[np.ndarray, Any]:
+def _first_pairs(values: pd.Series, cust: np.ndarray, ok: np.ndarray, tn: np.ndarray) -> tuple[np.ndarray, Any]:
     """Per distinct (customer, value) of the lines ``ok`` with a value: the customer code and the first line time."""
     v = np.asarray(id_codes(values)[0], dtype=np.int64)
     rows = np.flatnonzero(ok & (v >= 0))
-    width = int(v.max()) + 1 if len(v) else 1
-    first = pd.Series(ts.array.take(rows)).groupby(cust[rows] * width + v[rows]).min()
-    return first.index.to_numpy() // width, first.array
+    g = pd.factorize(cust[rows] * (int(v.max()) + 1 if len(v) else 1) + v[rows])[0]
+    first = _first_of(g)
+    return cust[rows][first], pd.array(_extreme(tn[rows], g, len(first), np.minimum))
+
+
+def _first_of(g: np.ndarray) -> np.ndarray:
+    """Where each group first occurs, for groups numbered 0, 1, ... in the order they first occur."""
+    if not len(g):
+        return np.zeros(0, dtype=np.int64)
+    seen = np.maximum.accumulate(g)
+    return np.flatnonzero(np.concatenate(([True], seen[1:] > seen[:-1])))
+
+
+def _extreme(values: np.ndarray, g: np.ndarray, n: int, ufunc: np.ufunc) -> np.ndarray:
+    """Per group 0 .. n-1 the least (``np.minimum``) or greatest (``np.maximum``) of datetime ``values``
+    (groups without a value: any value)."""
+    if values.dtype.kind != "M":  # times with a zone come as objects
+        s = pd.Series(values).groupby(g).agg("min" if ufunc is np.minimum else "max")
+        return s.reindex(range(n)).to_numpy()
+    i8 = values.view(np.int64)
+    out = np.full(n, np.iinfo(np.int64).max if ufunc is np.minimum else np.iinfo(np.int64).min + 1)
+    ufunc.at(out, g, i8)
+    return out.view(values.dtype)
 
 
 def _lines(tx: Any, cols: dict[str, str]) -> _OrderLines | None:
@@ -184,12 +212,13 @@ def _features_at(lines: _OrderLines, c: pd.Timestamp, period_days: int, customer
     age = (c - o["d"]).dt.days.to_numpy()
     o["last"] = age < period_days
     o["prev"] = (age >= period_days) & (age < 2 * period_days)
-    g = o.groupby("c", sort=False)
+    o["spend_last"], o["spend_prev"] = o["a"].where(o["last"], 0.0), o["a"].where(o["prev"], 0.0)
+    g = o.groupby("r", sort=True)  # customers in sorted order; sums over their orders in row order, as before
     f = pd.DataFrame({"first": g["d"].min(), "lastd": g["d"].max(), "frequency": g.size().astype(float),
                       "total_spend": g["a"].sum(), "orders_last_period": g["last"].sum().astype(float),
-                      "orders_prev_period": g["prev"].sum().astype(float),
-                      "spend_last": o["a"].where(o["last"], 0.0).groupby(o["c"]).sum(),
-                      "spend_prev": o["a"].where(o["prev"], 0.0).groupby(o["c"]).sum()})
+                      "orders_prev_period": g["prev"].sum().astype(float), "spend_last": g["spend_last"].sum(),
+                      "spend_prev": g["spend_prev"].sum()})
+    f.index = pd.Index(lines.names[f.index.to_numpy()])
     for name, col in lines.breadth(c).items():
         f[name] = col
     f.index.name = customer_col
