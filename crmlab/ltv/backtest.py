@@ -33,7 +33,7 @@ from crmlab.data.frames import first_last, to_pandas
 from crmlab.errors import ConvergenceWarning, DataError
 from crmlab.ltv.base import PurchaseModel
 from crmlab.ltv.bgnbd import BGNBD
-from crmlab.ltv.churn_risk import churn_features
+from crmlab.ltv.churn_risk import _features, _lines, _OrderLines
 from crmlab.ltv.mbgnbd import MBGNBD
 from crmlab.ltv.pareto_nbd import ParetoNBD
 from crmlab.ltv.summaries import _check_unit, _periods, summary
@@ -93,7 +93,8 @@ def _counts(tx: pd.DataFrame, start: pd.Timestamp, days: int, unit: str, custome
         from crmlab.spark.holdout import window_counts
 
         return window_counts(tx, start, days, unit, customers, customer_col, date_col)
-    inside = tx.loc[(tx[date_col] >= start) & (tx[date_col] < start + pd.Timedelta(days=days))]
+    when = tx[date_col]
+    inside = tx.loc[(when >= start) & (when < start + pd.Timedelta(days=days)), [customer_col, date_col]]  # 2 columns
     per = _periods(inside[date_col].to_numpy(dtype="datetime64[ns]"), unit)
     pairs = pd.DataFrame({"c": inside[customer_col].to_numpy(), "p": per}).drop_duplicates()
     return pairs.groupby("c").size().reindex(customers, fill_value=0).to_numpy(dtype=float)
@@ -108,22 +109,23 @@ def _errors(actual: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 
 
 def _regressor_predictions(tx: pd.DataFrame, cut: pd.Timestamp, horizon_days: int, unit: str,
-                           cols: dict[str, str], customers: pd.Index) -> np.ndarray:
-    """Poisson gradient boosting: features at ``cut - horizon``, target = the counts up to ``cut``."""
+                           cols: dict[str, str], customers: pd.Index, lines: _OrderLines | None = None) -> np.ndarray:
+    """Poisson gradient boosting: features at ``cut - horizon``, target = the counts up to ``cut``
+    (features from ``lines``, the summary of ``tx``, when given)."""
     train_cut = cut - pd.Timedelta(days=horizon_days)
-    X = churn_features(tx, train_cut, period_days=horizon_days, **cols)
+    X = _features(tx, lines, train_cut, horizon_days, cols)
     use = [c for c in X.columns if X[c].notna().any()]
     y = _counts(tx, train_cut, horizon_days, unit, X.index, cols["customer_col"], cols["date_col"])
     reg = HistGradientBoostingRegressor(loss="poisson", max_iter=200, learning_rate=0.05, max_leaf_nodes=15,
                                         min_samples_leaf=20, l2_regularization=1.0, random_state=0)
-    Xc = churn_features(tx, cut, period_days=horizon_days, **cols).reindex(customers)
+    Xc = _features(tx, lines, cut, horizon_days, cols).reindex(customers)
     with threadpool_limits(1):
         reg.fit(X[use].to_numpy(dtype=float), y)
         return reg.predict(Xc[use].to_numpy(dtype=float))
 
 
 def _one_cutoff(tx: pd.DataFrame, cut: pd.Timestamp, horizon_days: int, unit: str, models: Sequence[PurchaseModel],
-                cols: dict[str, str]) -> list[dict[str, Any]]:
+                cols: dict[str, str], lines: _OrderLines | None = None) -> list[dict[str, Any]]:
     s = to_pandas(summary(tx, unit=unit, as_of=cut, customer_col=cols["customer_col"], date_col=cols["date_col"],
                           amount_col=None), index="customer_id")  # Spark: one row per customer
     actual = _counts(tx, cut, horizon_days, unit, s.index, cols["customer_col"], cols["date_col"])
@@ -135,7 +137,7 @@ def _one_cutoff(tx: pd.DataFrame, cut: pd.Timestamp, horizon_days: int, unit: st
             warnings.simplefilter("ignore", ConvergenceWarning)
             m.fit(s)
         preds[m._label] = (m.expected_purchases_up_to(t, s), bool(m.converged_))
-    preds["gradient boosting"] = (_regressor_predictions(tx, cut, horizon_days, unit, cols, s.index), True)
+    preds["gradient boosting"] = (_regressor_predictions(tx, cut, horizon_days, unit, cols, s.index, lines), True)
     preds["naive past rate"] = (s["frequency"].to_numpy() / np.maximum(s["T"].to_numpy(), 1.0) * t, True)
     return [{"cutoff": cut, "model": name, "customers": len(s), "converged": ok, **_errors(actual, p)}
             for name, (p, ok) in preds.items()]
@@ -257,5 +259,6 @@ def backtest(tx: pd.DataFrame, *, as_of: Any = None, cutoffs: Sequence[Any] | No
         BGNBD(penalizer=penalizer), ParetoNBD(penalizer=penalizer), MBGNBD(penalizer=penalizer)]
     cols = dict(customer_col=customer_col, date_col=date_col, amount_col=amount_col, order_col=order_col,
                 product_col=product_col, channel_col=channel_col)
-    rows = [r for c in cuts for r in _one_cutoff(tx, c, int(horizon_days), unit, models, cols)]
+    lines = _lines(tx, cols)  # the lines summarised once for the features at every cut-off
+    rows = [r for c in cuts for r in _one_cutoff(tx, c, int(horizon_days), unit, models, cols, lines)]
     return BacktestResult(pd.DataFrame(rows), int(horizon_days), unit)

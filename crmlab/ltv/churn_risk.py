@@ -31,6 +31,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from crmlab import dates
+from crmlab.data.columnar import id_codes
 from crmlab.data.frames import first_last, to_pandas
 from crmlab.errors import ConvergenceWarning, DataError
 from crmlab.memo import shared
@@ -52,13 +53,122 @@ FEATURES = ("recency_days", "frequency", "monetary", "total_spend", "tenure_days
 _ALIVE_FLAT = 0.99
 
 
-def _orders(tx: pd.DataFrame, customer_col: str, date_col: str, amount_col: str, order_col: str) -> pd.DataFrame:
-    """One row per order (or per customer-day without an order id): customer, date, spend."""
-    key = order_col if order_col in tx.columns else None
-    day = tx[date_col].dt.normalize()
-    frame = pd.DataFrame({"c": tx[customer_col].to_numpy(), "o": tx[key].to_numpy() if key else day.to_numpy(),
-                          "d": day.to_numpy(), "a": tx[amount_col].to_numpy(dtype=float)})
-    return frame.groupby(["c", "o"], sort=False, observed=True).agg(d=("d", "min"), a=("a", "sum")).reset_index()
+class _OrderLines:
+    """What :func:`churn_features` needs of one frame of order lines, for any cut-off, exactly.
+
+    Built once per frame (one pass over the lines, grouped on integer codes); the features at a
+    cut-off then cost a pass over the orders, not over the lines. Kept per order (per
+    customer-day without an order id): the first and last line time, the first line's row, the
+    day of the first line and the sum of the amounts; and the lines of the orders spread over
+    several times, which a cut-off can split: such an order is summed from its lines before the
+    cut-off. Per (customer, product) and (customer, channel) pair: the first line time. The
+    orders table at a cut-off has the rows, order and sums (in row order) the lines before it
+    gave, so the features are the same to the last bit; customers come in sorted order, as
+    before (the per-line version mixed first-seen and sorted groupbys, whose union pandas sorts).
+    Built per call of the caller, never cached across calls: frames are mutable.
+    """
+
+    def __init__(self, tx: pd.DataFrame, customer_col: str, date_col: str, amount_col: str, order_col: str,
+                 product_col: str, channel_col: str):
+        ts, self.customers = tx[date_col], tx[customer_col]
+        self.first_line, tn = ts.min(), ts.to_numpy()
+        cust = np.asarray(id_codes(self.customers)[0], dtype=np.int64)
+        ok = (cust >= 0) & ts.notna().to_numpy()
+        key = (np.asarray(id_codes(tx[order_col])[0], dtype=np.int64) if order_col in tx.columns
+               else pd.factorize(ts.dt.normalize())[0])
+        rows = np.flatnonzero(ok & (key >= 0))
+        g = pd.factorize(cust[rows] * (int(key.max()) + 1 if len(key) else 1) + key[rows])[0]  # orders, by first line
+        amount = tx[amount_col].to_numpy(dtype=float)[rows]
+        self.p = rows[_first_of(g)]
+        self.t0, self.t1 = (pd.array(_extreme(tn[rows], g, len(self.p), f)) for f in (np.minimum, np.maximum))
+        self.a = pd.Series(amount).groupby(g, sort=True).sum().to_numpy()  # compensated, in row order: as before
+        # each order's customer numbered as groupby(customer, sort=True) sorts them (the index of the features)
+        self.day, (self.rank, self.names) = self.t0.normalize(), pd.factorize(self.customers.take(self.p).to_numpy(),
+                                                                             sort=True)
+        multi = np.asarray(self.t0 != self.t1)[g]  # orders a cut-off can split: their lines
+        self.split = pd.DataFrame({"g": g[multi], "t": pd.array(tn[rows][multi]), "a": amount[multi], "p": rows[multi]})
+        ok_rows = np.flatnonzero(ok)
+        self.n_codes = int(cust.max()) + 1 if len(cust) else 0
+        first_row = np.full(self.n_codes, len(cust), dtype=np.int64)
+        np.minimum.at(first_row, cust[ok_rows], ok_rows)
+        self.cust_codes = np.flatnonzero(first_row < len(cust))
+        self.cust_p = first_row[self.cust_codes]
+        self.cust_t = pd.array(_extreme(tn[ok_rows], cust[ok_rows], self.n_codes, np.minimum)[self.cust_codes])
+        self.pairs = {name: _first_pairs(tx[col], cust, ok, tn) if col in tx.columns else None
+                      for name, col in (("products", product_col), ("channels", channel_col))}
+
+    def orders(self, c: pd.Timestamp) -> pd.DataFrame:
+        """The orders with a line before ``c`` in the order of their first line before it: customer
+        number ``r`` (:attr:`names`), day ``d`` of the first line, sum ``a`` of the lines before ``c``
+        (in row order)."""
+        a, p = self.a, self.p
+        keep = np.asarray(self.t0 < c)
+        cut = keep & np.asarray(self.t1 >= c)
+        if cut.any():  # orders the cut-off splits: their lines before it only
+            s = self.split
+            s = s.loc[np.asarray(s["t"].array < c) & cut[s["g"].to_numpy()]].groupby("g", sort=True).agg(
+                a=("a", "sum"), p=("p", "min"))
+            a, p = a.copy(), p.copy()
+            a[s.index.to_numpy()], p[s.index.to_numpy()] = s["a"].to_numpy(), s["p"].to_numpy()
+        idx = np.flatnonzero(keep)
+        idx = idx[np.argsort(p[idx], kind="stable")]
+        return pd.DataFrame({"r": self.rank[idx], "d": self.day.take(idx), "a": a[idx]})
+
+    def breadth(self, c: pd.Timestamp) -> dict[str, Any]:
+        """Distinct products and channels before ``c`` per customer with a line before it (NaN when absent),
+        indexed as ``groupby(customer).nunique()`` on those lines."""
+        present = np.asarray(self.cust_t < c)
+        codes = self.cust_codes[present]
+        keys = self.customers.take(self.cust_p[present]).reset_index(drop=True)
+        out: dict[str, Any] = {}
+        for name, pairs in self.pairs.items():
+            if pairs is None:
+                out[name] = np.nan
+                continue
+            n = np.bincount(pairs[0][np.asarray(pairs[1] < c)], minlength=self.n_codes)[codes]
+            out[name] = pd.Series(n).groupby(keys, observed=True).sum().astype(float)
+        return out
+
+
+def _first_pairs(values: pd.Series, cust: np.ndarray, ok: np.ndarray, tn: np.ndarray) -> tuple[np.ndarray, Any]:
+    """Per distinct (customer, value) of the lines ``ok`` with a value: the customer code and the first line time."""
+    v = np.asarray(id_codes(values)[0], dtype=np.int64)
+    rows = np.flatnonzero(ok & (v >= 0))
+    g = pd.factorize(cust[rows] * (int(v.max()) + 1 if len(v) else 1) + v[rows])[0]
+    first = _first_of(g)
+    return cust[rows][first], pd.array(_extreme(tn[rows], g, len(first), np.minimum))
+
+
+def _first_of(g: np.ndarray) -> np.ndarray:
+    """Where each group first occurs, for groups numbered 0, 1, ... in the order they first occur."""
+    if not len(g):
+        return np.zeros(0, dtype=np.int64)
+    seen = np.maximum.accumulate(g)
+    return np.flatnonzero(np.concatenate(([True], seen[1:] > seen[:-1])))
+
+
+def _extreme(values: np.ndarray, g: np.ndarray, n: int, ufunc: np.ufunc) -> np.ndarray:
+    """Per group 0 .. n-1 the least (``np.minimum``) or greatest (``np.maximum``) of datetime ``values``
+    (groups without a value: any value)."""
+    if values.dtype.kind != "M":  # times with a zone come as objects
+        s = pd.Series(values).groupby(g).agg("min" if ufunc is np.minimum else "max")
+        return s.reindex(range(n)).to_numpy()
+    i8 = values.view(np.int64)
+    out = np.full(n, np.iinfo(np.int64).max if ufunc is np.minimum else np.iinfo(np.int64).min + 1)
+    ufunc.at(out, g, i8)
+    return out.view(values.dtype)
+
+
+def _lines(tx: Any, cols: dict[str, str]) -> _OrderLines | None:
+    """The summary of ``tx`` for :func:`churn_features` at many cut-offs (None for a Spark frame)."""
+    return None if is_spark_frame(tx) else _OrderLines(tx, **cols)
+
+
+def _features(tx: Any, lines: _OrderLines | None, cutoff: Any, period_days: int, cols: dict[str, str]) -> pd.DataFrame:
+    """:func:`churn_features` of ``tx``, from its summary ``lines`` when there is one."""
+    if lines is None:
+        return churn_features(tx, cutoff, period_days=period_days, **cols)
+    return _features_at(lines, pd.Timestamp(cutoff), period_days, cols["customer_col"])
 
 
 def churn_features(tx: pd.DataFrame, cutoff: Any, *, period_days: int = 90, customer_col: str = "customer_id",
@@ -88,22 +198,29 @@ def churn_features(tx: pd.DataFrame, cutoff: Any, *, period_days: int = 90, cust
 
         return _features_from_sums(churn_feature_sums(tx, c, period_days, customer_col, date_col, amount_col,
                                                       order_col, product_col, channel_col), c)
-    before = tx.loc[tx[date_col] < c]
-    if before.empty:
+    if not (tx[date_col] < c).any():
         raise DataError("no orders before the cut-off", value=str(c.date()), fix="choose a later cut-off")
-    o = _orders(before, customer_col, date_col, amount_col, order_col)
+    lines = _OrderLines(tx, customer_col, date_col, amount_col, order_col, product_col, channel_col)
+    return _features_at(lines, c, period_days, customer_col)
+
+
+def _features_at(lines: _OrderLines, c: pd.Timestamp, period_days: int, customer_col: str) -> pd.DataFrame:
+    """:func:`churn_features` at ``c`` from the summary of the lines."""
+    if not lines.first_line < c:
+        raise DataError("no orders before the cut-off", value=str(c.date()), fix="choose a later cut-off")
+    o = lines.orders(c)
     age = (c - o["d"]).dt.days.to_numpy()
     o["last"] = age < period_days
     o["prev"] = (age >= period_days) & (age < 2 * period_days)
-    g = o.groupby("c", sort=False)
+    o["spend_last"], o["spend_prev"] = o["a"].where(o["last"], 0.0), o["a"].where(o["prev"], 0.0)
+    g = o.groupby("r", sort=True)  # customers in sorted order; sums over their orders in row order, as before
     f = pd.DataFrame({"first": g["d"].min(), "lastd": g["d"].max(), "frequency": g.size().astype(float),
                       "total_spend": g["a"].sum(), "orders_last_period": g["last"].sum().astype(float),
-                      "orders_prev_period": g["prev"].sum().astype(float),
-                      "spend_last": o["a"].where(o["last"], 0.0).groupby(o["c"]).sum(),
-                      "spend_prev": o["a"].where(o["prev"], 0.0).groupby(o["c"]).sum()})
-    for name, col in (("products", product_col), ("channels", channel_col)):
-        f[name] = (before.groupby(customer_col, observed=True)[col].nunique().astype(float)
-                   if col in before.columns else np.nan)
+                      "orders_prev_period": g["prev"].sum().astype(float), "spend_last": g["spend_last"].sum(),
+                      "spend_prev": g["spend_prev"].sum()})
+    f.index = pd.Index(lines.names[f.index.to_numpy()])
+    for name, col in lines.breadth(c).items():
+        f[name] = col
     f.index.name = customer_col
     return _features_from_sums(f, c)
 
@@ -237,10 +354,11 @@ def _btyd_scores(tx: pd.DataFrame, cut: pd.Timestamp, customers: pd.Index, windo
 
 
 def _classifier(tx: pd.DataFrame, cut: pd.Timestamp, window_days: int, cols: dict[str, Any],
-                random_state: int = 0) -> tuple[HistGradientBoostingClassifier, list[str]]:
-    """Gradient boosting trained at ``cut - window`` on who bought in ``[cut - window, cut)``."""
+                random_state: int = 0, lines: _OrderLines | None = None) -> tuple[HistGradientBoostingClassifier, list[str]]:
+    """Gradient boosting trained at ``cut - window`` on who bought in ``[cut - window, cut)``
+    (features from ``lines``, the summary of ``tx``, when given)."""
     train_cut = cut - pd.Timedelta(days=window_days)
-    X = churn_features(tx, train_cut, period_days=window_days, **cols)
+    X = _features(tx, lines, train_cut, window_days, cols)
     use = [c for c in X.columns if X[c].notna().any()]
     y = buy_again_labels(tx, X.index, train_cut, window_days, customer_col=cols["customer_col"],
                          date_col=cols["date_col"])
@@ -261,16 +379,17 @@ def _naive(X: pd.DataFrame, window_days: int) -> np.ndarray:
 
 
 def _candidates(tx: pd.DataFrame, cut: pd.Timestamp, window_days: int, cols: dict[str, Any],
-                only: str | None = None):
+                only: str | None = None, lines: _OrderLines | None = None):
     """Every measure's (or just ``only``'s) probability of buying in ``[cut, cut + window)``
-    for the customers seen before ``cut``, and the purchase models' degeneracy notes."""
-    X = churn_features(tx, cut, period_days=window_days, **cols)
+    for the customers seen before ``cut``, and the purchase models' degeneracy notes (features
+    from ``lines``, the summary of ``tx``, when given)."""
+    X = _features(tx, lines, cut, window_days, cols)
     core = {k: cols[k] for k in ("customer_col", "date_col")}
     scores, notes = {}, {}
     if only is None or " P(" in only:
         scores, notes, _ = _btyd_scores(tx, cut, X.index, window_days, core, only)
     if only in (None, "gradient boosting"):
-        clf, use = _classifier(tx, cut, window_days, cols)
+        clf, use = _classifier(tx, cut, window_days, cols, lines=lines)
         with threadpool_limits(1):
             scores["gradient boosting"] = clf.predict_proba(X[use].to_numpy(dtype=float))[:, 1]
     if only in (None, "naive past rate"):
@@ -384,12 +503,13 @@ def churn_risk_model(tx: pd.DataFrame, as_of: Any = None, window_days: int = 90,
                         fix="use a shorter window_days")
     cols = dict(customer_col=customer_col, date_col=date_col, amount_col=amount_col, order_col=order_col,
                 product_col=product_col, channel_col=channel_col)
-    X, scores, notes = _candidates(tx, hold, window_days, cols)
+    lines = _lines(tx, cols)  # the lines summarised once for the features at the three cut-offs
+    X, scores, notes = _candidates(tx, hold, window_days, cols, lines=lines)
     y = buy_again_labels(tx, X.index, hold, window_days, customer_col=customer_col, date_col=date_col).to_numpy()
     comparison, cal = _compare(y, scores, notes)
     measure = str(comparison["auc"].idxmax())
     # the winner, refitted at the report date
-    Xn, now, notes_now = _candidates(tx, as_of_ts, window_days, cols, only=measure)
+    Xn, now, notes_now = _candidates(tx, as_of_ts, window_days, cols, only=measure, lines=lines)
     p = np.clip(np.asarray(now[measure], float), 0, 1)
     table = pd.DataFrame({"churn_risk": 1 - p, "p_buy_window": p}, index=Xn.index)
     info = {"as_of": as_of_ts, "holdout_cutoff": hold, "training_cutoff": hold - pd.Timedelta(days=window_days),
