@@ -200,6 +200,7 @@ def clean(
     n0 = len(tx)
     keep = np.ones(n0, dtype=bool)
     amount = tx["amount"].to_numpy(dtype=float, na_value=np.nan)
+    amount = np.where(np.isnan(amount), 0.0, amount)  # nansum's own NaN-free copy, made once for all six sums
     keys = [c for c in ("order_id", "customer_id", "product_id") if c in tx]  # codes kept from the mapping,
     factorized = dict(zip(keys, in_threads(*(lambda c=c: id_codes(tx[c]) for c in keys))))  # else hashed
     (order_codes, orders), (cust_codes, custs) = factorized["order_id"], factorized["customer_id"]  # -1: unknown
@@ -209,7 +210,7 @@ def clean(
         return {
             "rows": int(mask.sum()),
             "share_of_rows": mask.sum() / n0 if n0 else 0.0,
-            "revenue": float(np.nansum(amount, where=mask)),
+            "revenue": float(np.sum(amount, where=mask)),
             "orders": _distinct(order_codes[mask], len(orders), with_missing=True),
             "customers": _distinct(cust_codes[mask], len(custs), with_missing=False),
         }
