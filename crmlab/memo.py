@@ -225,11 +225,37 @@ def _log(where: Path, line: str) -> None:
         handle.write(f"{line} {os.getpid()}\n")
 
 
+#: First bytes of a stored result (and the layout's version).
+_MAGIC = b"CRMLABM1"
+#: Large buffers start at multiples of this in the file (Arrow's and numpy's alignment).
+_ALIGN = 64
+
+
 def _load(path: Path) -> Any:
-    """The stored ``(version, warnings, result)`` at ``path``, or None (absent or unreadable)."""
+    """The stored ``(version, warnings, result)`` at ``path``, or None (absent or unreadable).
+
+    The file is mapped copy-on-write, and the arrays of the result use its pages where they
+    lie: nothing is copied until written to, and processes reading the same result share the
+    memory (the page cache) instead of each holding a copy.
+    """
+    import mmap
+
     try:
         with open(path, "rb") as handle:
-            return pickle.load(handle)
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
+        view = memoryview(mapped)
+        if bytes(view[:8]) != _MAGIC:
+            return None
+        n_head, n_bufs = (int.from_bytes(view[i:i + 8], "little") for i in (8, 16))
+        sizes = [int.from_bytes(view[24 + 8 * i:32 + 8 * i], "little") for i in range(n_bufs)]
+        pos = 24 + 8 * n_bufs
+        head, pos = view[pos:pos + n_head], pos + n_head
+        buffers = []
+        for size in sizes:
+            pos = -(-pos // _ALIGN) * _ALIGN
+            buffers.append(view[pos:pos + size])
+            pos += size
+        return pickle.loads(head, buffers=buffers)
     except FileNotFoundError:
         return None
     except Exception:  # noqa: BLE001 - a damaged file is computed again, and replaced
@@ -238,19 +264,42 @@ def _load(path: Path) -> Any:
 
 def _store(path: Path, payload: Any) -> None:
     """Write ``payload`` to ``path`` whole or not at all (a temporary file renamed into place).
-    A result that does not pickle, or a full disk, leaves it unshared."""
+    A result that does not pickle, or a full disk, leaves it unshared.
+
+    Pickle protocol 5 hands the large buffers (Arrow and numpy column data) over out of band:
+    they are written to the file as they are, aligned, not copied into the pickle (the 5.4 M
+    line x10 frame: 6.5 s to pickle and write in band)."""
     import shutil
 
     if shutil.disk_usage(path.parent).free < _MIN_FREE:
         return
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
     try:
+        buffers: list[pickle.PickleBuffer] = []
+        head = pickle.dumps(payload, protocol=5, buffer_callback=buffers.append)
+        raws = [_raw(b) for b in buffers]
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(_MAGIC + len(head).to_bytes(8, "little") + len(raws).to_bytes(8, "little"))
+            handle.write(b"".join(r.nbytes.to_bytes(8, "little") for r in raws))
+            handle.write(head)
+            pos = 24 + 8 * len(raws) + len(head)
+            for raw in raws:
+                pad = -pos % _ALIGN
+                handle.write(b"\0" * pad)
+                handle.write(raw)
+                pos += pad + raw.nbytes
         os.replace(tmp, path)
     except Exception:  # noqa: BLE001 - sharing is an optimisation: never fail the call for it
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def _raw(buffer: pickle.PickleBuffer) -> memoryview:
+    """A buffer's bytes as one flat view (copied only when not contiguous)."""
+    try:
+        return buffer.raw()
+    except BufferError:
+        return memoryview(memoryview(buffer).tobytes())
 
 
 def _call(where: Path, name: str, key: str, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
@@ -319,6 +368,22 @@ def shared(name: str, key: Callable[..., Any] | None = None) -> Callable[[F], F]
     return wrap
 
 
+def _base() -> str | None:
+    """Where the batch's folder goes: shared memory (``/dev/shm``) when it has room, so storing a
+    result costs a memory copy rather than a disk write (x10 Online Retail: 2.9 s to write its
+    1.2 GB of frames to this machine's disk); else the temporary folder. Readers map the files,
+    so a result read by several notebooks is held in memory once."""
+    import shutil
+
+    shm = "/dev/shm"
+    try:
+        if os.path.isdir(shm) and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free >= 4 * _MIN_FREE:
+            return shm
+    except OSError:
+        pass
+    return None
+
+
 @contextlib.contextmanager
 def sharing(enabled: bool = True) -> Iterator[Path | None]:
     """Share results in a new private folder while the block runs (removed afterwards).
@@ -337,7 +402,7 @@ def sharing(enabled: bool = True) -> Iterator[Path | None]:
     if enabled and before:
         yield Path(before)
         return
-    where = Path(tempfile.mkdtemp(prefix="crmlab-shared-")) if enabled else None
+    where = Path(tempfile.mkdtemp(prefix="crmlab-shared-", dir=_base())) if enabled else None
     if where is None:
         os.environ.pop(ENV, None)
     else:

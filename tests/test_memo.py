@@ -187,3 +187,23 @@ def test_a_file_source_is_keyed_by_its_file_a_database_is_not_shared(tmp_path):
     with memo.sharing():
         with pytest.raises(DataError, match="file not found"):
             load_source(spec)
+
+
+def test_stored_frames_come_back_equal_and_writable(tmp_path):
+    """Large buffers are stored out of band and mapped copy-on-write when read: the frame is
+    equal, its arrays can be written to, and a write never reaches the file."""
+    df = _frame()
+    big = pd.DataFrame({"text": pd.array([f"line {i}" for i in range(50_000)], dtype="string[pyarrow]"),
+                        "x": np.arange(50_000, dtype=float)})
+    path = tmp_path / "r.pkl"
+    memo._store(path, ("v", [], {"small": df, "big": big}))
+    first = memo._load(path)[2]
+    pd.testing.assert_frame_equal(first["small"], df)
+    pd.testing.assert_frame_equal(first["big"], big)
+    first["big"].loc[0, "x"] = -5.0  # in place, as a notebook would
+    first["big"].loc[1, "text"] = "changed"
+    assert first["big"]["x"].iloc[0] == -5.0 and first["big"]["text"].iloc[1] == "changed"
+    again = memo._load(path)[2]["big"]
+    assert again["x"].iloc[0] == 0.0 and again["text"].iloc[1] == "line 1"
+    path.write_bytes(b"not a stored result")
+    assert memo._load(path) is None  # unreadable: computed again
