@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.util
 import os
 import pickle
 import tempfile
@@ -41,6 +42,9 @@ __all__ = ["ENV", "Unkeyable", "fingerprint", "shared", "sharing"]
 ENV = "CRMLAB_SHARED_RESULTS"
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: POSIX file locks (not on Windows): without them nothing is shared.
+_CAN_LOCK = importlib.util.find_spec("fcntl") is not None
 
 #: Results are not written when the folder's disk has less free space than this.
 _MIN_FREE = 1 << 30
@@ -196,9 +200,10 @@ def fingerprint(*args: Any, **kwargs: Any) -> str:
 
 
 def folder() -> Path | None:
-    """The folder of shared results (:data:`ENV`), or None when sharing is off."""
+    """The folder of shared results (:data:`ENV`), or None when sharing is off (also where
+    there are no POSIX file locks to keep two processes from computing the same result)."""
     where = os.environ.get(ENV)
-    return Path(where) if where else None
+    return Path(where) if where and _CAN_LOCK else None
 
 
 @contextlib.contextmanager
@@ -389,7 +394,8 @@ def sharing(enabled: bool = True) -> Iterator[Path | None]:
     """Share results in a new private folder while the block runs (removed afterwards).
 
     Sets :data:`ENV` for this process and the processes it starts; a folder already set
-    (an outer batch) is kept. ``enabled=False`` turns sharing off inside the block.
+    (an outer batch) is kept. ``enabled=False`` turns sharing off inside the block, as does a
+    system without POSIX file locks (Windows).
 
     Yields
     ------
@@ -398,6 +404,7 @@ def sharing(enabled: bool = True) -> Iterator[Path | None]:
     """
     import shutil
 
+    enabled = enabled and _CAN_LOCK
     before = os.environ.get(ENV)
     if enabled and before:
         yield Path(before)
