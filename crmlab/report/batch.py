@@ -20,7 +20,7 @@ from crmlab.report import kernels
 from crmlab.report.layout import (
     FAILED_SUFFIX, RUNS_DIR, check_writable, discover_notebooks, now, output_parent, output_root as _root, report_key,
 )
-from crmlab.report.parameters import check_as_of
+from crmlab.report.parameters import SOURCE, check_as_of
 from crmlab.report.render import Job, RenderResult, execute, prepare
 from crmlab.report.runs import write_index, write_manifest
 
@@ -253,6 +253,21 @@ def start_order(prepared: list[Job], root: Path, as_of: str | None) -> list[int]
     return sorted(range(len(prepared)), key=lambda i: (past[i] is not None, -(past[i] or 0.0), i))
 
 
+def _read_alike(prepared: list[Job]) -> bool:
+    """Whether two jobs of the batch read the same data source (``source`` parameter, given or
+    default): only then can they share what they compute (:mod:`crmlab.memo`), and only then is
+    storing the first one's results worth its cost."""
+    seen: set[str] = set()
+    for job in prepared:
+        if SOURCE not in job.declared:
+            continue
+        value = str(job.run_params.get(SOURCE, job.declared[SOURCE].default))
+        if value in seen:
+            return True
+        seen.add(value)
+    return False
+
+
 def _worker_context() -> Any:
     """How batch workers start: forked on Linux while this process runs no other thread
     (a worker then starts with papermill and crmlab already imported, about 2 s sooner
@@ -378,7 +393,8 @@ def render_batch(notebooks: Iterable[Any] | None = None, *, config_file: str | P
     share_results : bool
         Let the notebooks of the batch share what they compute alike (:mod:`crmlab.memo`): a
         file source is read and cleaned once, the churn measures compared once. Results are
-        keyed by content and kept in a private folder deleted when the batch ends.
+        keyed by content and kept in a private folder deleted when the batch ends. On only
+        when two jobs read the same ``source``.
 
     Returns
     -------
@@ -400,7 +416,7 @@ def render_batch(notebooks: Iterable[Any] | None = None, *, config_file: str | P
     check_writable(root)
     slots: list[RenderResult | None] = [None] * len(prepared)
     try:
-        with memo.sharing(share_results and len(prepared) > 1):
+        with memo.sharing(share_results and _read_alike(prepared)):
             _run_jobs(prepared, root, slots, as_of=as_of, timeout=timeout, jobs=jobs,
                       progress=progress, echo=echo, keep=not fresh_kernels)
     finally:  # the manifest and index say what was rendered, even after an interrupt

@@ -9,11 +9,13 @@ import nbformat
 
 from crmlab import report
 
+PARAMS = 'source = "groceries"  # data source'
+
 LOAD = """
 import os
 from crmlab import data as crm_data, memo
 from crmlab.report import publish_metrics
-baskets = crm_data.load_source("groceries")
+baskets = crm_data.load_source(source)
 where = os.environ.get(memo.ENV, "")
 log = open(os.path.join(where, "calls.log")).read() if where else ""
 publish_metrics(folder=where, computed=log.count("computed source"), read=log.count("read source"),
@@ -22,7 +24,9 @@ publish_metrics(folder=where, computed=log.count("computed source"), read=log.co
 
 
 def _notebook(folder, name):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LOAD)])
+    params = nbformat.v4.new_code_cell(PARAMS)
+    params.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell(LOAD)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["crmlab"] = {"dated": False}
     path = folder / f"{name}.ipynb"
@@ -44,3 +48,8 @@ def test_a_batch_reads_a_file_source_once_and_cleans_up(tmp_path):
                                 share_results=False)
     assert [r.metrics["folder"] for r in alone.results] == ["", ""]
     assert [r.metrics["baskets"] for r in alone.results] == [9835, 9835]
+    # notebooks on different sources have nothing to share: no folder, nothing stored
+    apart = report.render_batch([(books[0], {}), (books[1], {"source": "cdnow"})], output_root=tmp_path / "apart",
+                                jobs=1, progress=False)
+    assert [r.metrics["folder"] for r in apart.results] == ["", ""]
+    assert [r.metrics["lines"] for r in apart.results][0] == 43367
