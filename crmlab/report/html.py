@@ -177,6 +177,17 @@ def report_title(name: str, lang: str = "en") -> str:
     return _say(name, lang)
 
 
+def _shown_value(value: Any) -> Any:
+    """A parameter as the header shows it: a file given on the command line (passed to the
+    kernel as an absolute path) by its name only, so the report does not show the folders of
+    the machine it was rendered on; ``params.yaml`` keeps the full value."""
+    if isinstance(value, str) and 0 < len(value) < 4096 and "\n" not in value:
+        path = Path(value)
+        if path.is_absolute() and path.exists():
+            return path.name
+    return value
+
+
 def header_html(title: str, status: str, values: Mapping[str, Any], finished: str,
                 error: str | None, show_pii: bool, as_of: str | None,
                 data: Mapping[str, Any] | None = None) -> str:
@@ -209,7 +220,7 @@ def header_html(title: str, status: str, values: Mapping[str, Any], finished: st
         A ``<header>`` element.
     """
     e, lang = html.escape, report_language(values)
-    params = ", ".join(f"{e(str(k))} = {e(repr(v))}" for k, v in values.items()) or "none"
+    params = ", ".join(f"{e(str(k))} = {e(repr(_shown_value(v)))}" for k, v in values.items()) or "none"
     lines = [f'<header class="crmlab-header"><h1>{e(report_title(title, lang))}</h1>',
              f'<div class="meta">{_say("Status", lang)}: <span class="crmlab-status-{e(status)}">'
              f'{e(_say(status, lang))}</span> &middot; {_say("rendered", lang)} {e(finished)}']

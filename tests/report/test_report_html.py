@@ -59,3 +59,17 @@ def test_text_from_the_data_is_escaped(tmp_path):
     # parameters line, table, Markdown, raw table, printed text
     assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 5
     assert "The top product is &lt;script&gt;alert(1)&lt;/script&gt; and then" in page
+
+
+def test_the_header_names_a_given_file_without_the_folders_of_the_machine(tmp_path):
+    """A source given on the command line reaches the kernel as an absolute path; the header
+    shows its file name only (params.yaml keeps the full path), other values as given."""
+    from crmlab.report.html import header_html
+
+    shop = tmp_path / "private-folder" / "shop.yml"
+    shop.parent.mkdir()
+    shop.write_text("name: shop\n")
+    page = header_html("01-customer-analysis", "ok", {"source": str(shop), "top_n": 20, "note": "/not/a/file"},
+                       "2026-11-30T12:00:00", None, False, None)
+    assert "source = &#x27;shop.yml&#x27;" in page and "private-folder" not in page
+    assert "top_n = 20" in page and "/not/a/file" in page
