@@ -98,7 +98,7 @@ def _array(h: Any, values: Any) -> None:
         _arrow(h, values.__arrow_array__())
         return
     if isinstance(values, pd.Categorical):
-        h.update(b"categorical")
+        h.update(f"categorical ordered={values.ordered}".encode())  # "category" names both kinds
         _array(h, values.codes)
         _index(h, values.categories)
         return
@@ -219,6 +219,11 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _caught(seen: list[Any]) -> list[tuple[Any, ...]]:
+    """Recorded warnings as the picklable ``(message, category, filename, lineno)`` of each."""
+    return [(w.message, w.category, w.filename, w.lineno) for w in seen]
+
+
 def _replay(caught: list[tuple[Any, ...]]) -> None:
     for message, category, filename, lineno in caught:
         warnings.warn_explicit(message, category, filename, lineno)
@@ -326,9 +331,9 @@ def _call(where: Path, name: str, key: str, fn: Callable[..., Any], args: tuple,
                 warnings.simplefilter("always")
                 result = fn(*args, **kwargs)
         except BaseException:
-            _replay([(w.message, w.category, w.filename, w.lineno) for w in seen])  # as without sharing
+            _replay(_caught(seen))  # as without sharing
             raise
-        caught = [(w.message, w.category, w.filename, w.lineno) for w in seen]
+        caught = _caught(seen)
         _store(path, (__version__, caught, result))
         _log(where, f"computed {name}")
     _replay(caught)

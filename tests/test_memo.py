@@ -60,9 +60,10 @@ def test_equal_content_gets_the_same_key_whatever_the_layout():
     lambda d: d.iloc[:4],
     lambda d: d[["amount", "customer_id", "order_ts", "n", "flag"]],
     lambda d: d.assign(order_ts=d["order_ts"] + pd.Timedelta(1, "ns")),
+    lambda d: d.assign(flag=pd.Categorical(d["flag"], ordered=True)),  # vs the unordered one below
 ])
 def test_any_change_of_content_changes_the_key(change):
-    df = _frame()
+    df = _frame().assign(flag=lambda d: pd.Categorical(d["flag"]))
     assert memo.fingerprint(change(df)) != memo.fingerprint(df)
 
 
