@@ -21,7 +21,7 @@ from crmlab.report.layout import (
     FAILED_SUFFIX, RUNS_DIR, check_writable, discover_notebooks, now, output_parent, output_root as _root, report_key,
 )
 from crmlab.report.parameters import SOURCE, check_as_of
-from crmlab.report.render import Job, RenderResult, execute, prepare
+from crmlab.report.render import Job, RenderResult, execute, prepare, source_value
 from crmlab.report.runs import write_index, write_manifest
 
 
@@ -261,7 +261,7 @@ def _read_alike(prepared: list[Job]) -> bool:
     for job in prepared:
         if SOURCE not in job.declared:
             continue
-        value = str(job.run_params.get(SOURCE, job.declared[SOURCE].default))
+        value = str(source_value(job.declared, job.run_params))
         if value in seen:
             return True
         seen.add(value)

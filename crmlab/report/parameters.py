@@ -544,6 +544,13 @@ def check_date(value: Any, *, what: str = "the value") -> str:
                              expected="a date between 1677-09-22 and 2262-04-11") from None
 
 
+def _own_metadata(notebook: str | Path) -> dict[str, Any]:
+    """The notebook's ``"crmlab"`` metadata (empty when it has none or it is not a mapping)."""
+    meta = _read_notebook(resolve_notebook(notebook)).get("metadata") or {}
+    own = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
+    return own if isinstance(own, dict) else {}
+
+
 def notebook_is_dated(notebook: str | Path) -> bool:
     """Whether the notebook reads dated data (so a report date changes what it shows).
 
@@ -557,9 +564,7 @@ def notebook_is_dated(notebook: str | Path) -> bool:
     bool
         False only when the notebook metadata says ``"crmlab": {"dated": false}``.
     """
-    meta = _read_notebook(resolve_notebook(notebook)).get("metadata") or {}
-    own = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
-    return not (isinstance(own, dict) and own.get(DATED_KEY) is False)
+    return _own_metadata(notebook).get(DATED_KEY) is not False
 
 
 #: Notebook metadata ``{"crmlab": {"seconds": 16}}``: about how long the notebook takes on its
@@ -584,9 +589,7 @@ def expected_seconds(notebook: str | Path) -> float | None:
     float or None
         The hint when the metadata holds a positive number.
     """
-    meta = _read_notebook(resolve_notebook(notebook)).get("metadata") or {}
-    own = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
-    value = own.get(SECONDS_KEY) if isinstance(own, dict) else None
+    value = _own_metadata(notebook).get(SECONDS_KEY)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
         return float(value)
     return None

@@ -226,14 +226,18 @@ def prepare(notebook: str | Path, parameters: Mapping[str, Any] | None, *, show_
                show_pii, expected_seconds(path))
 
 
+def source_value(declared: Mapping[str, Parameter], run_params: Mapping[str, Any]) -> Any:
+    """The ``source`` a run reads (given, else the notebook's default), or None when the
+    notebook declares no ``source``."""
+    return run_params.get(SOURCE, declared[SOURCE].default) if SOURCE in declared else None
+
+
 def _describe_source(declared: Mapping[str, Parameter], run_params: Mapping[str, Any]) -> dict:
     """The data source a run reads, safe to show (``crmlab.data.describe``: no password).
 
     A given ``source`` was checked by :func:`check_parameters`; a default one that cannot be
     read is left to the notebook to report."""
-    if SOURCE not in declared:
-        return {}
-    value = run_params.get(SOURCE, declared[SOURCE].default)
+    value = source_value(declared, run_params)
     if not isinstance(value, str) or not value:
         return {}
     try:
