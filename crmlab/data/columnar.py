@@ -24,8 +24,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["id_codes", "in_threads", "remember_codes", "remembered_codes", "sorted_groups", "take_rows", "usable_cores"]
+__all__ = ["factorize", "id_codes", "in_threads", "remember_codes", "remembered_codes", "sorted_groups", "take_rows", "usable_cores"]
 
 #: Frames below this many rows are selected the plain way: threads cost more than they save.
 PARALLEL_ROWS = 200_000
@@ -68,11 +70,46 @@ def remembered_codes(values: Any) -> tuple[np.ndarray, Any] | None:
     return None
 
 
+def factorize(values: Any) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(values)``: the same codes (first-seen order, -1 missing) and uniques.
+
+    Arrow text is encoded by Arrow's ``dictionary_encode`` directly, the kernel pandas calls
+    too, without pandas' copies around it (null fill, widening the codes to int64): on the
+    three ID columns of 5.4 M lines 0.26-0.31 s against 0.51-0.67 s, codes as int32. Other
+    columns go to ``pd.factorize``.
+
+    Parameters
+    ----------
+    values : pandas.Series or array
+
+    Returns
+    -------
+    (numpy.ndarray, array-like)
+        Integer codes (int32 for Arrow text, else as pandas gives them) and the distinct
+        values, of the column's dtype.
+    """
+    arr = values.array if isinstance(values, pd.Series) else values
+    data = _arrow_data(arr)
+    if (data is None or not len(data) or not isinstance(arr, pd.arrays.ArrowStringArray)
+            or not (pa.types.is_string(data.type) or pa.types.is_large_string(data.type))):
+        return pd.factorize(values)
+    encoded = data.dictionary_encode()  # nulls stay nulls: coded -1 below, as pandas does
+    encoded = encoded.chunk(0) if encoded.num_chunks == 1 else encoded.combine_chunks()
+    try:
+        uniques = type(arr)(encoded.dictionary, dtype=arr.dtype)
+    except TypeError:  # pandas 2: no dtype argument
+        return pd.factorize(values)
+    indices = encoded.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, -1)
+    return indices.to_numpy(zero_copy_only=False), uniques
+
+
 def id_codes(values: pd.Series) -> tuple[np.ndarray, Any]:
     """Integer codes of a column's values, as ``pd.factorize`` gives them (-1: missing).
 
     The codes remembered with the column (:func:`remember_codes`) when there are any, else
-    ``pd.factorize`` (remembered for the next caller). Codes are equal exactly where the values
+    :func:`factorize` (remembered for the next caller). Codes are equal exactly where the values
     are; ``uniques`` holds the value of each code and may hold values no row has any more
     (after a row selection), so count distinct values from the codes, not ``len(uniques)``.
 
@@ -87,7 +124,7 @@ def id_codes(values: pd.Series) -> tuple[np.ndarray, Any]:
     found = remembered_codes(values)
     if found is not None:
         return found
-    codes, uniques = pd.factorize(values)
+    codes, uniques = factorize(values)
     remember_codes(values, codes, uniques)
     return codes, uniques
 
@@ -169,7 +206,8 @@ def take_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     """The rows of ``frame`` where ``keep`` is True, with a fresh 0..n-1 index and the same attrs.
 
     Equal to ``frame.loc[keep].reset_index(drop=True)``; large frames are taken column by
-    column in threads.
+    column in threads, the largest columns first (so that no thread is left with a long text
+    column at the end), and the columns' remembered codes are taken in the same threads.
 
     Parameters
     ----------
@@ -184,10 +222,17 @@ def take_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     rows = np.flatnonzero(keep)
     if len(frame) < PARALLEL_ROWS or not frame.columns.is_unique or usable_cores() < 2:
         out = frame.loc[keep].reset_index(drop=True)
+        _carry_codes(frame, out, rows)
     else:
-        columns = in_threads(*(lambda i=i: frame.iloc[:, i].array.take(rows) for i in range(frame.shape[1])))
-        out = pd.DataFrame(dict(zip(frame.columns, columns)), copy=False)
+        arrays = [frame.iloc[:, i].array for i in range(frame.shape[1])]
+        found = [(i, hit) for i, hit in enumerate(map(remembered_codes, arrays)) if hit is not None]
+        order = sorted(range(len(arrays)), key=lambda i: -arrays[i].nbytes)
+        taken = in_threads(*(lambda i=i: arrays[i].take(rows) for i in order),
+                           *(lambda hit=hit: hit[0][rows] for _, hit in found))
+        columns = dict(zip(order, taken))
+        out = pd.DataFrame({i: columns[i] for i in range(len(arrays))}, copy=False)
         out.columns = frame.columns
-    _carry_codes(frame, out, rows)
+        for (i, hit), codes in zip(found, taken[len(order):]):
+            remember_codes(out.iloc[:, i], codes, hit[1])
     out.attrs = dict(frame.attrs)
     return out
