@@ -15,6 +15,9 @@ from crmlab.memo import shared
 from crmlab.results import Result
 from crmlab.spark.session import is_spark_frame
 
+#: Size of the bitmap that rules lines out of the duplicate lookup (a power of two).
+_BITMAP = 1 << 22
+
 CLEANING_STEPS = {
     "cancellations": "lines of cancellation invoices",
     "non_positive_quantity": "returns and other lines with quantity <= 0",
@@ -105,13 +108,24 @@ def _duplicated_rows(tx: pd.DataFrame, idx: np.ndarray, codes: dict[str, np.ndar
 
 
 def _repeated(key: np.ndarray) -> np.ndarray:
-    """Which entries of an integer array occur more than once (sorting beats hashing here)."""
+    """Which entries of an integer array occur more than once (sorting beats hashing here).
+
+    The repeated values come from the sorted copy; which lines hold one is then looked up for
+    the few lines whose low bits match a repeated value's (a bitmap of 4 M bits), not for
+    every line: the search over all 5.4 M lines was half the time of the whole check.
+    """
     s = np.sort(key)
     twice = s[1:][s[1:] == s[:-1]]
+    del s
     if not len(twice):
         return np.zeros(len(key), dtype=bool)
-    pos = np.minimum(np.searchsorted(twice, key), len(twice) - 1)
-    return twice[pos] == key
+    bits = np.zeros(_BITMAP, dtype=bool)
+    bits[twice & (_BITMAP - 1)] = True
+    maybe = np.flatnonzero(bits[key & (_BITMAP - 1)])
+    out = np.zeros(len(key), dtype=bool)
+    pos = np.minimum(np.searchsorted(twice, key[maybe]), len(twice) - 1)
+    out[maybe] = twice[pos] == key[maybe]
+    return out
 
 
 def _distinct(codes: np.ndarray, size: int, *, with_missing: bool) -> int:

@@ -124,3 +124,56 @@ def test_exact_duplicates_equal_pandas_duplicated():
     expected = frame.duplicated(keep="first").to_numpy()
     assert 0 < expected.sum() < n
     assert np.array_equal(_exact_duplicates(frame, codes), expected)
+
+
+@pytest.mark.parametrize("values", [
+    ["b", "a", None, "b", "", " a"],
+    [None, None],
+    ["x"],
+])
+@pytest.mark.parametrize("dtype", ["string", "str"])
+def test_factorize_equals_pandas_on_arrow_text(values, dtype):
+    s = pd.Series(values, dtype=dtype)
+    codes, uniques = columnar.factorize(s)
+    expected_codes, expected_uniques = pd.factorize(s)
+    assert codes.tolist() == expected_codes.tolist()
+    assert list(uniques) == list(expected_uniques) and uniques.dtype == s.dtype
+
+
+def test_factorize_of_a_chunked_column_and_of_numbers():
+    import pyarrow as pa
+
+    chunked = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([["a", "b"], ["b", None, "c"], []])))
+    codes, uniques = columnar.factorize(chunked)
+    assert codes.tolist() == [0, 1, 1, -1, 2] and list(uniques) == ["a", "b", "c"]
+    codes, uniques = columnar.factorize(pd.Series([3.0, 1.0, 3.0, np.nan]))  # not Arrow text: pandas' own
+    assert codes.tolist() == [0, 1, 0, -1] and list(uniques) == [3.0, 1.0]
+
+
+def test_threaded_take_rows_carries_the_codes_of_the_kept_rows():
+    n = columnar.PARALLEL_ROWS + 1_000
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({
+        "customer_id": pd.array([f"C{i}" if i % 11 else None for i in rng.integers(0, 5_000, n)], dtype="string"),
+        "product_name": pd.array([f"a long product name {i}" for i in rng.integers(0, 50, n)], dtype="string"),
+        "amount": rng.normal(size=n),
+    })
+    columnar.id_codes(frame["customer_id"])  # remembered with the column
+    keep = rng.random(n) < 0.6
+    out = columnar.take_rows(frame, keep)
+    pd.testing.assert_frame_equal(out, frame.loc[keep].reset_index(drop=True))
+    found = columnar.remembered_codes(out["customer_id"])
+    assert found is not None and _same_partition(found[0], out["customer_id"])
+    assert columnar.remembered_codes(out["product_name"]) is None
+
+
+def test_repeated_marks_every_value_seen_twice():
+    import importlib
+
+    repeated = importlib.import_module("crmlab.data.clean")._repeated  # the module: crmlab.data.clean is the function
+    assert repeated(np.array([5, -3, 5, 7, 2**40, -3, 2**40 + 2**22])).tolist() == [
+        True, True, True, False, False, True, False]  # 2**40 and 2**40 + 2**22 share their low bits
+    assert repeated(np.array([], dtype=np.int64)).tolist() == []
+    rng = np.random.default_rng(5)
+    for key in (rng.integers(0, 60, 1_000), rng.integers(-10**12, 10**12, 50_000), rng.integers(0, 1 << 23, 300_000)):
+        assert np.array_equal(repeated(key), pd.Series(key).duplicated(keep=False).to_numpy())
