@@ -320,7 +320,10 @@ def rfm(
 
     # grouped by the customers' codes (kept from loading, or hashed once here), in sorted order
     groups, customers = sorted_groups(tx["customer_id"])
-    g = tx[["order_ts", "amount"]].groupby(groups, sort=True)
+    # the numbers as categorical codes: pandas groups by them as they are (an integer array
+    # would be hashed again: 0.2-0.3 s of a 0.9 s RFM on 4 M lines)
+    by = pd.Categorical.from_codes(groups, categories=pd.RangeIndex(len(customers)))
+    g = tx[["order_ts", "amount"]].groupby(by, sort=True, observed=True)
     table = pd.DataFrame(
         {
             "first_purchase": g["order_ts"].min().array,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from crmlab.data.columnar import in_threads, remember_codes, remembered_codes
+from crmlab.data.columnar import factorize, in_threads, remember_codes, remembered_codes
 from crmlab.data.schema import CANONICAL, REQUIRED, ColumnMap
 from crmlab.errors import DataError
 
@@ -141,13 +141,15 @@ def _to_datetime(raw: pd.Series, column: str, file: str, offset: int, cmap: Colu
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert(None)
     lo, hi = pd.Timestamp.min.as_unit("s"), pd.Timestamp.max.as_unit("s")
-    out_of_range = (parsed.notna() & ((parsed < lo) | (parsed > hi))).to_numpy()
-    if out_of_range.any():  # 9999-12-31 ("unknown" in many exports) parses, but not as a date crmlab can use
-        pos = int(np.flatnonzero(out_of_range)[0])
-        raise DataError("value is not a date crmlab can use (outside 1677-09-22 .. 2262-04-11)", file=file,
-                        column=column, row=pos + offset, value=str(raw.iloc[pos]),
-                        expected="order dates between 1677-09-22 and 2262-04-11",
-                        fix="replace placeholder dates such as 9999-12-31 by real dates, or remove those lines")
+    first, last = parsed.min(), parsed.max()  # two passes, no array per test (5 M lines: 0.15 s less)
+    if pd.notna(first) and (first < lo or last > hi):
+        out_of_range = (parsed.notna() & ((parsed < lo) | (parsed > hi))).to_numpy()
+        if out_of_range.any():  # 9999-12-31 ("unknown" in many exports) parses, but not as a date crmlab can use
+            pos = int(np.flatnonzero(out_of_range)[0])
+            raise DataError("value is not a date crmlab can use (outside 1677-09-22 .. 2262-04-11)", file=file,
+                            column=column, row=pos + offset, value=str(raw.iloc[pos]),
+                            expected="order dates between 1677-09-22 and 2262-04-11",
+                            fix="replace placeholder dates such as 9999-12-31 by real dates, or remove those lines")
     return parsed.astype("datetime64[ns]")
 
 
@@ -169,7 +171,7 @@ def _to_id(raw: pd.Series, column: str = "", file: str = "", offset: int = 1) ->
         # its orders) and spread back, the same result as line by line at a fraction of the cost.
         # Other dtypes go line by line (factorize would merge 1 and 1.0, which print differently).
         text = isinstance(raw.dtype, pd.StringDtype)
-        codes, uniques = pd.factorize(raw) if text else (None, raw)
+        codes, uniques = factorize(raw) if text else (None, raw)
         ids = pd.Series(uniques).astype("string").str.strip()
         ids = ids.mask(ids == "")
         if ids.str.endswith(".0").fillna(True).all() and ids.notna().any():
@@ -240,6 +242,23 @@ def _mapped_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str) -> dict[str, 
     return cols
 
 
+def _attempt(step: Any) -> Any:
+    """A step for :func:`in_threads` that hands back its refusal instead of raising it."""
+    def run() -> Any:
+        try:
+            return step()
+        except DataError as exc:
+            return exc
+    return run
+
+
+def _outcome(result: Any) -> Any:
+    """The result of an :func:`_attempt`, its refusal raised."""
+    if isinstance(result, DataError):
+        raise result
+    return result
+
+
 def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> pd.DataFrame:
     cols = _mapped_columns(raw, cmap, file)
     if len(raw) == 0:
@@ -251,13 +270,18 @@ def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> 
     def na_str() -> pd.Series:  # built only for a column the source lacks (5 M lines: 0.2 s)
         return pd.Series(pd.NA, index=raw.index, dtype="string")
 
-    id_cols = [c for c in ("customer_id", "order_id", "product_id") if c in cols]
-    ids = dict(zip(id_cols, in_threads(*(lambda c=c: _to_id(raw[cols[c]], cols[c], file, offset) for c in id_cols))))
-    for canon in ("customer_id", "order_id", "product_id"):
-        out[canon] = ids[canon] if canon in ids else na_str()
+    # IDs, dates and numbers are parsed side by side; a refusal is raised in this order, as if
+    # one after the other (IDs, dates, a blank date, numbers)
+    tasks = {c: (lambda c=c: _to_id(raw[cols[c]], cols[c], file, offset))
+             for c in ("customer_id", "order_id", "product_id") if c in cols}
+    tasks["order_ts"] = lambda: _to_datetime(raw[cols["order_ts"]], cols["order_ts"], file, offset, cmap)
+    tasks |= {c: (lambda c=c: _to_number(raw[cols[c]], cols[c], file, offset, cmap))
+              for c in ("quantity", "unit_price", "amount") if c in cols}
+    parsed = dict(zip(tasks, in_threads(*map(_attempt, tasks.values()))))
+    for canon in ("customer_id", "order_id", "product_id", "order_ts"):
+        out[canon] = _outcome(parsed[canon]) if canon in parsed else na_str()
     if "order_id" not in cols:  # a source without order numbers: every line is one order
         out["order_id"] = pd.Series(np.arange(1, len(raw) + 1), index=raw.index).astype("string")
-    out["order_ts"] = _to_datetime(raw[cols["order_ts"]], cols["order_ts"], file, offset, cmap)
     blank = out["order_ts"].isna().to_numpy()
     if blank.any():
         pos = int(np.flatnonzero(blank)[0])
@@ -265,14 +289,11 @@ def _map_columns(raw: pd.DataFrame, cmap: ColumnMap, file: str, offset: int) -> 
                         column=cols["order_ts"], row=pos + offset, expected="a date on every order line",
                         fix="fill the dates in the export, or remove the lines without one")
     out["product_name"] = _contiguous(raw[cols["product_name"]].astype("string")) if "product_name" in cols else na_str()
-    if "quantity" in cols:
-        out["quantity"] = _to_number(raw[cols["quantity"]], cols["quantity"], file, offset, cmap)
-    else:
-        out["quantity"] = 1.0
+    out["quantity"] = _outcome(parsed["quantity"]) if "quantity" in cols else 1.0
     if "unit_price" in cols:
-        out["unit_price"] = _to_number(raw[cols["unit_price"]], cols["unit_price"], file, offset, cmap)
+        out["unit_price"] = _outcome(parsed["unit_price"])
     if "amount" in cols:
-        out["amount"] = _to_number(raw[cols["amount"]], cols["amount"], file, offset, cmap)
+        out["amount"] = _outcome(parsed["amount"])
         if "unit_price" not in cols:
             with np.errstate(divide="ignore", invalid="ignore"):
                 out["unit_price"] = out["amount"] / out["quantity"]
