@@ -177,3 +177,16 @@ def test_repeated_marks_every_value_seen_twice():
     rng = np.random.default_rng(5)
     for key in (rng.integers(0, 60, 1_000), rng.integers(-10**12, 10**12, 50_000), rng.integers(0, 1 << 23, 300_000)):
         assert np.array_equal(repeated(key), pd.Series(key).duplicated(keep=False).to_numpy())
+
+
+@pytest.mark.parametrize("run", [1, 2, 9])
+def test_factorize_of_long_columns_in_runs_equals_pandas(run):
+    # order lines come order by order: runs of equal numbers, some missing, a value coming back later
+    rng = np.random.default_rng(run)
+    n = columnar.RUN_ROWS + 7
+    base = [None if v % 31 == 0 else f"O{v}" for v in rng.integers(0, 20_000, n // run + 1)]
+    s = pd.Series([v for v in base for _ in range(run)][:n], dtype="string")
+    codes, uniques = columnar.factorize(s)
+    expected_codes, expected_uniques = pd.factorize(s)
+    assert codes.tolist() == expected_codes.tolist()
+    assert list(uniques) == list(expected_uniques)
