@@ -265,13 +265,21 @@ def _known(tx: Any) -> pd.DataFrame:
 def _orders_per_group(groups: np.ndarray, n_groups: int, orders: pd.Series) -> np.ndarray:
     """Distinct orders per group (``groups``: each line's group number, -1 none), on integer codes.
 
-    The group and order codes are paired and the distinct pairs counted per group: one pass
-    instead of grouping the order text (five times faster on millions of lines).
+    When every order lies in one group (an order has one customer: the usual case), each
+    order is counted once, in the group of its lines: two passes over the lines. Otherwise the
+    group and order codes are paired and the distinct pairs counted per group (a hash of every
+    line: 0.15-0.3 s on 4 M lines, against 0.03 s).
     """
     codes, uniques = id_codes(orders)
     ok = (groups >= 0) & (codes >= 0)
+    if not ok.all():
+        groups, codes = groups[ok], codes[ok]
+    group_of = np.full(len(uniques), -1, dtype=np.int64)
+    group_of[codes] = groups
+    if np.array_equal(group_of[codes], groups):
+        return np.bincount(group_of[group_of >= 0], minlength=n_groups).astype(np.int64)
     width = len(uniques) + 1
-    pairs = pd.unique(groups[ok].astype(np.int64) * width + codes[ok])
+    pairs = pd.unique(groups.astype(np.int64) * width + codes)
     return np.bincount(pairs // width, minlength=n_groups).astype(np.int64)
 
 

@@ -111,3 +111,19 @@ def test_migration_matrix():
     assert m.loc["Lost", "(gone)"] == 1
     assert m.loc["(not a customer)", "New"] == 1
     assert m.to_numpy().sum() == 5
+
+
+@pytest.mark.parametrize("shared_order", [False, True])
+def test_frequency_counts_distinct_orders_per_customer(shared_order):
+    # lines of one order repeat it; an order number two customers share (a data error some
+    # exports have) counts once for each of them
+    tx = pd.DataFrame({
+        "customer_id": pd.array(["A", "A", "A", "B", "B", "C"], dtype="string"),
+        "order_id": pd.array(["o1", "o1", "o2", "o3", "o3", "o3" if shared_order else "o4"], dtype="string"),
+        "order_ts": pd.to_datetime(["2024-01-01"] * 6),
+        "amount": [1.0] * 6,
+    })
+    freq = segments.rfm(tx).table["frequency"].to_dict()
+    assert freq == {"A": 2, "B": 1, "C": 1}
+    expected = tx.groupby("customer_id")["order_id"].nunique().to_dict()
+    assert freq == expected

@@ -113,10 +113,11 @@ def _iso_timestamps(column):
         attempt = column.str.to_datetime(layout, strict=False, time_unit="us")
         parsed = attempt if parsed is None else parsed.fill_null(attempt)
         if parsed.null_count() == column.null_count():
-            inside = parsed.is_null() | parsed.is_between(_FIRST_DAY, _LAST_DAY)
+            first, last = parsed.min(), parsed.max()
+            inside = first is None or (first >= _FIRST_DAY and last <= _LAST_DAY)
             # nanoseconds, as the canonical table holds them, once inside pandas' range (polars
             # would wrap a year 9999 around when parsing straight to nanoseconds)
-            return parsed.cast(pl.Datetime("ns")) if inside.all() else None
+            return parsed.cast(pl.Datetime("ns")) if inside else None
     return None
 
 
