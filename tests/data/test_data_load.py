@@ -251,3 +251,20 @@ def test_other_embedded_sets():
     assert len(baskets) == 9_835
     assert len({i for b in baskets for i in b}) == 169
     assert sum("whole milk" in b for b in baskets) == 2_513
+
+
+def test_loaded_and_cleaned_tables_can_be_edited_in_place(tmp_path):
+    # numbers handed over from Arrow without a copy would be read-only: an analyst's
+    # tx.loc[...] = ... must still work on what crmlab returns
+    path = tmp_path / "orders.csv"
+    path.write_text("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+                    "1,A,mug,2,2011-01-01 10:00:00,2.5,17850,UK\n"
+                    "2,B,cup,1,2011-01-02 11:00:00,1.0,17851,UK\n")
+    tx = data.load_transactions(path, columns="online_retail")
+    tx.loc[0, "unit_price"] = 5.0
+    tx.loc[1, "quantity"] = 4.0
+    tx.loc[0, "order_ts"] = pd.Timestamp("2011-01-03")
+    assert tx["unit_price"].tolist() == [5.0, 1.0] and tx["quantity"].tolist() == [2.0, 4.0]
+    cleaned = data.clean(tx).data
+    cleaned.loc[0, "amount"] = 1.0
+    assert cleaned["amount"].tolist() == [1.0, 1.0]
