@@ -237,7 +237,9 @@ def take_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
 
     Equal to ``frame.loc[keep].reset_index(drop=True)``; large frames are taken column by
     column in threads, the largest columns first (so that no thread is left with a long text
-    column at the end), and the columns' remembered codes are taken in the same threads.
+    column at the end). A column with remembered codes is rebuilt from its distinct values at
+    the kept codes (a gather from a small array, not from the whole column: about half the
+    time on order and product numbers), and keeps its codes.
 
     Parameters
     ----------
@@ -255,14 +257,20 @@ def take_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
         _carry_codes(frame, out, rows)
     else:
         arrays = [frame.iloc[:, i].array for i in range(frame.shape[1])]
-        found = [(i, hit) for i, hit in enumerate(map(remembered_codes, arrays)) if hit is not None]
-        order = sorted(range(len(arrays)), key=lambda i: -arrays[i].nbytes)
-        taken = in_threads(*(lambda i=i: arrays[i].take(rows) for i in order),
-                           *(lambda hit=hit: hit[0][rows] for _, hit in found))
-        columns = dict(zip(order, taken))
-        out = pd.DataFrame({i: columns[i] for i in range(len(arrays))}, copy=False)
+        found = {i: hit for i, hit in enumerate(map(remembered_codes, arrays))
+                 if hit is not None and getattr(hit[1], "dtype", None) == arrays[i].dtype}
+        order = sorted(range(len(arrays)), key=lambda i: (i in found, -arrays[i].nbytes))
+
+        def take(i: int) -> tuple[Any, np.ndarray | None]:
+            if i not in found:
+                return arrays[i].take(rows), None
+            codes = found[i][0][rows]  # the kept IDs, gathered from the few distinct values
+            return found[i][1].take(codes, allow_fill=True), codes
+
+        columns = dict(zip(order, in_threads(*(lambda i=i: take(i) for i in order))))
+        out = pd.DataFrame({i: columns[i][0] for i in range(len(arrays))}, copy=False)
         out.columns = frame.columns
-        for (i, hit), codes in zip(found, taken[len(order):]):
-            remember_codes(out.iloc[:, i], codes, hit[1])
+        for i in found:
+            remember_codes(out.iloc[:, i], columns[i][1], found[i][1])
     out.attrs = dict(frame.attrs)
     return out
