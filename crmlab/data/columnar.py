@@ -95,9 +95,11 @@ def factorize(values: Any) -> tuple[np.ndarray, Any]:
     if (data is None or not len(data) or not isinstance(arr, pd.arrays.ArrowStringArray)
             or not (pa.types.is_string(data.type) or pa.types.is_large_string(data.type))):
         return pd.factorize(values)
-    data = data.chunk(0) if data.num_chunks == 1 else data.combine_chunks()
+    data = data.chunk(0) if data.num_chunks == 1 else data  # chunks are encoded as they are
     starts = _run_starts(data)
     encoded = (data if starts is None else data.take(pa.array(starts))).dictionary_encode()
+    if isinstance(encoded, pa.ChunkedArray):  # one dictionary for all chunks: only the codes are joined
+        encoded = encoded.combine_chunks()
     try:
         uniques = type(arr)(encoded.dictionary, dtype=arr.dtype)
     except TypeError:  # pandas 2: no dtype argument
@@ -113,7 +115,7 @@ def factorize(values: Any) -> tuple[np.ndarray, Any]:
 RUN_ROWS = 100_000
 
 
-def _run_starts(data: pa.Array) -> np.ndarray | None:
+def _run_starts(data: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """Where each run of equal values (or of missing ones) starts, when runs are at least 4
     values long on average, judged on the first :data:`RUN_ROWS` values first; else None."""
     if len(data) < RUN_ROWS or _run_flags(data.slice(0, RUN_ROWS)).sum() * 4 > RUN_ROWS:
@@ -122,7 +124,7 @@ def _run_starts(data: pa.Array) -> np.ndarray | None:
     return starts if len(starts) * 4 <= len(data) else None
 
 
-def _run_flags(data: pa.Array) -> np.ndarray:
+def _run_flags(data: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """True where a value differs from the one before it (the first value: True)."""
     head, tail = data.slice(0, len(data) - 1), data.slice(1)
     same = pc.equal(tail, head)

@@ -181,12 +181,16 @@ def test_repeated_marks_every_value_seen_twice():
 
 @pytest.mark.parametrize("run", [1, 2, 9])
 def test_factorize_of_long_columns_in_runs_equals_pandas(run):
+    import pyarrow as pa
+
     # order lines come order by order: runs of equal numbers, some missing, a value coming back later
     rng = np.random.default_rng(run)
     n = columnar.RUN_ROWS + 7
     base = [None if v % 31 == 0 else f"O{v}" for v in rng.integers(0, 20_000, n // run + 1)]
-    s = pd.Series([v for v in base for _ in range(run)][:n], dtype="string")
-    codes, uniques = columnar.factorize(s)
-    expected_codes, expected_uniques = pd.factorize(s)
-    assert codes.tolist() == expected_codes.tolist()
-    assert list(uniques) == list(expected_uniques)
+    values = [v for v in base for _ in range(run)][:n]
+    chunked = pa.chunked_array([values[i:i + 7_000] for i in range(0, n, 7_000)], type=pa.large_string())
+    for s in (pd.Series(values, dtype="string"), pd.Series(pd.arrays.ArrowStringArray(chunked))):
+        codes, uniques = columnar.factorize(s)
+        expected_codes, expected_uniques = pd.factorize(s)
+        assert codes.tolist() == expected_codes.tolist()
+        assert list(uniques) == list(expected_uniques)
