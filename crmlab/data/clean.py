@@ -126,8 +126,9 @@ def _repeated(key: np.ndarray) -> np.ndarray:
     bits[twice & (_BITMAP - 1)] = True
     maybe = np.flatnonzero(bits[key & (_BITMAP - 1)])
     out = np.zeros(len(key), dtype=bool)
-    pos = np.minimum(np.searchsorted(twice, key[maybe]), len(twice) - 1)
-    out[maybe] = twice[pos] == key[maybe]
+    candidates = key[maybe]
+    pos = np.minimum(np.searchsorted(twice, candidates), len(twice) - 1)
+    out[maybe] = twice[pos] == candidates
     return out
 
 
