@@ -34,15 +34,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-#: polars' allocator setting as a polars user has it, before ``import crmlab`` sets crmlab's
-#: default (crmlab.POLARS_MALLOC_CONF): the peers run with what they would have on their own.
-#: Recorded by the first process and inherited by the runs it starts (whose environment already
-#: holds crmlab's default, set when this script imported crmlab).
-_PEER_MALLOC_CONF = os.environ.setdefault("BENCH_PEER_MALLOC_CONF", os.environ.get("_RJEM_MALLOC_CONF", "<unset>"))
-
 from harness import RESULTS_DIR, case, main  # noqa: E402
 
-from crmlab import config  # noqa: E402
+#: crmlab.config.ONLINE_RETAIL, named here so that the peers' processes (and this one) never
+#: import crmlab: ``import crmlab`` sets allocator defaults (crmlab._memory), and the peers run
+#: with what a plain polars, DuckDB or pandas script has.
+ONLINE_RETAIL = Path(__file__).resolve().parent.parent / "data" / "online_retail.csv.gz"
 
 X10 = RESULTS_DIR / "online_retail_x10.csv.gz"
 COLUMNS = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
@@ -63,7 +60,7 @@ def build_x10() -> Path:
     if X10.exists():
         return X10
     RESULTS_DIR.mkdir(exist_ok=True)
-    raw = pd.read_csv(config.ONLINE_RETAIL, dtype=str, keep_default_na=False)
+    raw = pd.read_csv(ONLINE_RETAIL, dtype=str, keep_default_na=False)
     ts = pd.to_datetime(raw["InvoiceDate"])
     parts = []
     for k in range(10):
@@ -244,15 +241,10 @@ def pandas_job(path):
 
 # crmlab's setup imports polars too: its reader runs underneath load_transactions (imported on
 # first use), and the polars peer's import is not timed either.
-def setup(path_fn, *modules, peer=True):
+def setup(path_fn, *modules):
     def _setup():
         import importlib
 
-        if peer:  # polars as a plain polars script has it (crmlab's default set at import undone)
-            if _PEER_MALLOC_CONF == "<unset>":
-                os.environ.pop("_RJEM_MALLOC_CONF", None)
-            else:
-                os.environ["_RJEM_MALLOC_CONF"] = _PEER_MALLOC_CONF
         for m in modules:  # import time is not the job's time
             importlib.import_module(m)
         return path_fn()
@@ -264,9 +256,9 @@ JOBS = {"crmlab": (crmlab_job, ("crmlab.data", "crmlab.segments", "polars")), "p
         "duckdb": (duckdb_job, ("duckdb", "pandas")), "pandas": (pandas_job, ("pandas", "pyarrow.csv"))}
 for _name, (_job, _mods) in JOBS.items():
     crm = _name == "crmlab"
-    case(f"1x_{_name}", setup(lambda: config.ONLINE_RETAIL, *_mods, peer=not crm), _job,
+    case(f"1x_{_name}", setup(lambda: ONLINE_RETAIL, *_mods), _job,
          "within 1.25x of polars" if crm else "peer", peer="1x_polars" if crm else None)
-    case(f"x10_{_name}", setup(build_x10, *_mods, peer=not crm), _job,
+    case(f"x10_{_name}", setup(build_x10, *_mods), _job,
          "within 1.25x of polars, peak <= DuckDB's" if crm else "peer", peer="x10_polars" if crm else None)
 
 if __name__ == "__main__":

@@ -11,22 +11,14 @@ command. Submodules load on first use, so ``import crmlab`` stays fast.
 from __future__ import annotations
 
 import importlib
-import os
 from typing import Any
 
+from crmlab import _memory
 from crmlab.errors import CrmlabError, DataError, ParameterError, RenderError
 
 __version__ = "0.1.0"
 
-#: How polars' own allocator (a jemalloc build that reads ``_RJEM_MALLOC_CONF``) should treat
-#: freed memory: give it back to the system at once instead of keeping it for about a second.
-#: crmlab reads large CSVs with polars and copies the columns to Arrow for pandas; with polars'
-#: default the freed polars frame is still resident while that copy and the mapping's arrays
-#: are made. On a 5.4 M-line file the load + clean + RFM peak falls from 1.96-2.19 GB to
-#: 1.64-1.74 GB, at the same wall time. Set only when unset (an empty value keeps polars' own
-#: default) and only before polars is first imported: ``import crmlab`` before ``polars``.
-POLARS_MALLOC_CONF = "dirty_decay_ms:0"
-os.environ.setdefault("_RJEM_MALLOC_CONF", POLARS_MALLOC_CONF)
+_memory.apply()  # allocator defaults measured on large loads (see crmlab._memory)
 
 _MODULES = (
     "config", "data", "segments", "customers", "basket", "retention", "ltv", "campaign",

@@ -1,43 +1,54 @@
-"""crmlab's default for polars' allocator: set on import, never over a user's own setting.
+"""crmlab's allocator defaults (crmlab._memory): set on import, never over a user's own setting.
 
-The memory it saves is measured in bench/bench_data.py (peak memory is not a test's business);
-these tests pin who decides: crmlab when nothing is set, the user otherwise.
+The time and memory they save are measured in bench/bench_data.py (no test times anything);
+these tests pin what is set and who decides: crmlab when nothing is set, the user otherwise.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
-import crmlab
+from crmlab import _memory
 
-_SHOW = "import crmlab, os; print(repr(os.environ.get('_RJEM_MALLOC_CONF')))"
-
-
-def _child(env_value: str | None) -> str:
-    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
-    if env_value is not None:
-        env["_RJEM_MALLOC_CONF"] = env_value
-    return subprocess.run([sys.executable, "-c", _SHOW], env=env, capture_output=True, text=True,
-                          check=True).stdout.strip()
+_VARS = ("_RJEM_MALLOC_CONF", "ARROW_DEFAULT_MEMORY_POOL")
+_SHOW = ("import json, os, sys\n{first}import crmlab\nimport pyarrow as pa\n"
+         "print(json.dumps([os.environ.get('_RJEM_MALLOC_CONF'), os.environ.get('ARROW_DEFAULT_MEMORY_POOL'),"
+         " pa.default_memory_pool().backend_name, 'polars' in sys.modules]))")
 
 
-def test_import_sets_the_default_when_unset():
-    assert _child(None) == repr("dirty_decay_ms:0") == repr(crmlab.POLARS_MALLOC_CONF)
+def _child(first: str = "", **preset: str) -> list:
+    env = {k: v for k, v in os.environ.items() if k not in _VARS}
+    env.update(preset)
+    out = subprocess.run([sys.executable, "-c", _SHOW.format(first=first)], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
-def test_a_users_setting_is_kept():
-    assert _child("narenas:2") == repr("narenas:2")
+def test_import_sets_both_defaults_when_unset():
+    assert _memory.POLARS_MALLOC_CONF == "dirty_decay_ms:0" and _memory.ARROW_MEMORY_POOL == "system"
+    assert _child() == ["dirty_decay_ms:0", "system", "system", False]
 
 
-def test_an_empty_setting_keeps_polars_own_default():
-    assert _child("") == repr("")
+def test_arrow_pool_is_switched_when_pandas_came_first():
+    """pandas imports pyarrow, which picks its pool on import: crmlab switches it afterwards."""
+    assert _child(first="import pandas\n")[2] == "system"
 
 
-def test_polars_reads_after_the_setting():
-    """The setting takes effect only if polars' allocator starts after it: crmlab must not
-    import polars on its own import (the reader imports it when a CSV is read)."""
+def test_a_users_settings_are_kept():
+    got = _child(_RJEM_MALLOC_CONF="narenas:2", ARROW_DEFAULT_MEMORY_POOL="mimalloc")
+    assert got == ["narenas:2", "mimalloc", "mimalloc", False]
+
+
+def test_an_empty_polars_setting_keeps_polars_own_default():
+    assert _child(_RJEM_MALLOC_CONF="")[0] == ""
+
+
+def test_crmlab_does_not_import_polars_itself():
+    """polars' setting takes effect only if polars starts after it: the reader imports polars
+    when a CSV is read, not ``import crmlab`` or its data and segment modules."""
     code = "import crmlab, crmlab.data, crmlab.segments, sys; print('polars' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
