@@ -27,7 +27,8 @@ import sys
 
 #: jemalloc options for polars' allocator.
 POLARS_MALLOC_CONF = "dirty_decay_ms:0"
-#: pyarrow's default memory pool.
+#: pyarrow's default memory pool (a name ``ARROW_DEFAULT_MEMORY_POOL`` takes, with a
+#: ``pyarrow.<name>_memory_pool`` function).
 ARROW_MEMORY_POOL = "system"
 
 
@@ -39,4 +40,4 @@ def apply() -> None:
     os.environ["ARROW_DEFAULT_MEMORY_POOL"] = ARROW_MEMORY_POOL  # read by pyarrow when first imported
     pa = sys.modules.get("pyarrow")
     if pa is not None:  # already imported (pandas imports it): switch its default pool now
-        pa.set_memory_pool(pa.system_memory_pool())
+        pa.set_memory_pool(getattr(pa, f"{ARROW_MEMORY_POOL}_memory_pool")())
